@@ -1,12 +1,62 @@
 import { Backend } from "../framework/backend.ts";
 import { type Logger, nullLogger } from "../util/logger.ts";
+import { AutoRotator } from "./auto-rotate.ts";
+import { POLICY_PREFIX } from "./keyring/manager.ts";
+import { pathCacheConfig } from "./paths/path-cache-config.ts";
+import { pathConfigKeys } from "./paths/path-config-keys.ts";
+import { pathDatakey } from "./paths/path-datakey.ts";
+import { pathDecrypt } from "./paths/path-decrypt.ts";
+import { pathEncrypt } from "./paths/path-encrypt.ts";
+import { pathKeys, pathListKeys } from "./paths/path-keys.ts";
+import { pathKeysConfig } from "./paths/path-keys-config.ts";
+import { pathRewrap } from "./paths/path-rewrap.ts";
+import { pathRotate } from "./paths/path-rotate.ts";
+import { pathTrim } from "./paths/path-trim.ts";
+import { MIN_CACHE_SIZE, TransitState } from "./state.ts";
 
 export interface TransitOptions {
   logger?: Logger;
+  /** The plugin's version, reported to Vault. */
+  version?: string;
 }
 
-/** Placeholder while the engine's paths land: the factory's signature is final. */
-export function createTransitBackend(_options: TransitOptions = {}): Backend {
-  void nullLogger;
-  return new Backend({ help: "The transit backend is used for encryption/decryption of data.", paths: [] });
+export const TRANSIT_HELP =
+  "The transit backend is used to encrypt/decrypt data in-transit. It treats the data as untrusted and as such does not store it. The backend also provides signing and HMAC functions.";
+
+/** Builds one mount's transit engine: its paths, its keyring cache, its periodic task. */
+export function createTransitBackend(options: TransitOptions = {}): Backend {
+  const t = new TransitState(options.logger ?? nullLogger);
+  return buildTransitBackend(t, options);
+}
+
+export function buildTransitBackend(t: TransitState, options: TransitOptions = {}): Backend {
+  const rotator = new AutoRotator(t);
+  return new Backend({
+    help: TRANSIT_HELP,
+    type: "logical",
+    runningVersion: options.version ?? "",
+    specialPaths: { sealWrapStorage: ["archive/", "policy/"] },
+    paths: [
+      pathRotate(t),
+      pathRewrap(t),
+      pathKeys(t),
+      pathListKeys(),
+      pathKeysConfig(t),
+      pathEncrypt(t),
+      pathDecrypt(t),
+      pathDatakey(t),
+      pathTrim(t),
+      pathCacheConfig(t),
+      pathConfigKeys(t),
+    ],
+    initialize: async (storage) => {
+      const size = await t.readCacheSize(storage);
+      t.keyrings.setCacheSize(size !== 0 && size < MIN_CACHE_SIZE ? MIN_CACHE_SIZE : size);
+    },
+    periodic: (storage) => rotator.tick(storage),
+    invalidate: (key) => {
+      if (key.startsWith(POLICY_PREFIX)) t.keyrings.invalidate(key.slice(POLICY_PREFIX.length));
+      else if (key === "config/cache") t.keyrings.invalidateAll();
+    },
+  });
 }

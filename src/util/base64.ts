@@ -31,3 +31,27 @@ export function decodeRawUrlBase64(input: string): Buffer | null {
   if (!RAW_URL_BASE64.test(input) || input.length % 4 === 1) return null;
   return Buffer.from(input, "base64url");
 }
+
+/**
+ * Go's error text for a failed StdEncoding decode: "illegal base64 data at
+ * input byte N", N being where decoding stopped. Call only after
+ * decodeStdBase64 returned null.
+ */
+export function base64ErrorMessage(input: string): string {
+  const s = input.replace(/[\r\n]/g, "");
+  let i = 0;
+  while (i < s.length && /[A-Za-z0-9+/]/.test(s[i] ?? "")) i++;
+  if (i === s.length) {
+    // Ran out of input mid-quantum: Go reports the start of the incomplete quantum.
+    return `illegal base64 data at input byte ${s.length - (s.length % 4)}`;
+  }
+  // Padding in the wrong place, or a character outside the alphabet.
+  if (s[i] === "=") {
+    const quantumPos = i % 4;
+    if (quantumPos < 2) return `illegal base64 data at input byte ${i}`;
+    const expectedEnd = i - quantumPos + 4;
+    for (let j = i; j < expectedEnd; j++) if (s[j] !== "=") return `illegal base64 data at input byte ${j}`;
+    return `illegal base64 data at input byte ${expectedEnd}`;
+  }
+  return `illegal base64 data at input byte ${i}`;
+}

@@ -1,0 +1,89 @@
+/**
+ * Transit key types, with the numeric ids of Vault's keysutil.KeyType (the
+ * `type` field of a policy in Vault's backup format) and what each supports.
+ * OpenBao numbers hmac as 10 and adds xchacha20 as 11; we follow Vault.
+ */
+export const KEY_TYPES = [
+  "aes128-gcm96",
+  "aes256-gcm96",
+  "chacha20-poly1305",
+  "ed25519",
+  "ecdsa-p256",
+  "ecdsa-p384",
+  "ecdsa-p521",
+  "rsa-2048",
+  "rsa-3072",
+  "rsa-4096",
+  "hmac",
+] as const;
+
+export type KeyType = (typeof KEY_TYPES)[number];
+
+export const VAULT_KEY_TYPE_ID: Record<KeyType, number> = {
+  "aes256-gcm96": 0,
+  "ecdsa-p256": 1,
+  ed25519: 2,
+  "rsa-2048": 3,
+  "rsa-4096": 4,
+  "chacha20-poly1305": 5,
+  "ecdsa-p384": 6,
+  "ecdsa-p521": 7,
+  "aes128-gcm96": 8,
+  "rsa-3072": 9,
+  hmac: 11,
+};
+
+export function keyTypeFromVaultId(id: number): KeyType | undefined {
+  return KEY_TYPES.find((t) => VAULT_KEY_TYPE_ID[t] === id);
+}
+
+export function isKeyType(s: string): s is KeyType {
+  return (KEY_TYPES as readonly string[]).includes(s);
+}
+
+export type SymmetricKeyType = "aes128-gcm96" | "aes256-gcm96" | "chacha20-poly1305";
+export type RsaKeyType = "rsa-2048" | "rsa-3072" | "rsa-4096";
+export type EcdsaKeyType = "ecdsa-p256" | "ecdsa-p384" | "ecdsa-p521";
+
+export function isSymmetric(t: KeyType): t is SymmetricKeyType {
+  return t === "aes128-gcm96" || t === "aes256-gcm96" || t === "chacha20-poly1305";
+}
+
+export function isRsa(t: KeyType): t is RsaKeyType {
+  return t === "rsa-2048" || t === "rsa-3072" || t === "rsa-4096";
+}
+
+export function isEcdsa(t: KeyType): t is EcdsaKeyType {
+  return t === "ecdsa-p256" || t === "ecdsa-p384" || t === "ecdsa-p521";
+}
+
+export function encryptionSupported(t: KeyType): boolean {
+  return isSymmetric(t) || isRsa(t);
+}
+
+export const decryptionSupported = encryptionSupported;
+
+export function signingSupported(t: KeyType): boolean {
+  return t === "ed25519" || isEcdsa(t) || isRsa(t);
+}
+
+/** Whether sign/verify hash the input first (ed25519 signs the message itself). */
+export function hashSignatureInput(t: KeyType): boolean {
+  return isEcdsa(t) || isRsa(t);
+}
+
+export function derivationSupported(t: KeyType): boolean {
+  return isSymmetric(t) || t === "ed25519";
+}
+
+export function associatedDataSupported(t: KeyType): boolean {
+  return isSymmetric(t);
+}
+
+export function rsaBits(t: RsaKeyType): number {
+  return t === "rsa-2048" ? 2048 : t === "rsa-3072" ? 3072 : 4096;
+}
+
+/** HMAC key size limits, in bytes (keysutil HmacMinKeySize / HmacMaxKeySize). */
+export const HMAC_MIN_KEY_SIZE = 32;
+export const HMAC_MAX_KEY_SIZE = 512;

@@ -1,0 +1,205 @@
+import {
+  constants,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  privateDecrypt,
+  publicEncrypt,
+} from "node:crypto";
+import { type AeadAlgorithm, NONCE_SIZE, open, randomNonce, seal } from "../../crypto/aead.ts";
+import { internalError, userError } from "../../framework/errors.ts";
+import { decodeStdBase64, encodeStdBase64 } from "../../util/base64.ts";
+import { getKey, keyEntry } from "./derive.ts";
+import { decryptionSupported, encryptionSupported, isRsa, isSymmetric } from "./key-types.ts";
+import { CURRENT_CONVERGENT_VERSION, convergentVersionOf, type Keyring, versionPrefix } from "./keyring.ts";
+
+export const ERR_TOO_OLD = "ciphertext or signature version is disallowed by policy (too old)";
+
+export type PaddingScheme = "oaep" | "pkcs1v15";
+
+export interface CipherOptions {
+  /** Derivation context (derived keys). */
+  context?: Uint8Array | undefined;
+  /** Caller nonce: only convergent version 1 keys use one. */
+  nonce?: Uint8Array | undefined;
+  associatedData?: Uint8Array | undefined;
+  paddingScheme?: PaddingScheme | undefined;
+}
+
+/** The version encrypt uses for a requested key_version (0 = latest), with Vault's errors. */
+export function encryptionVersion(ring: Keyring, requested: number): number {
+  if (requested === 0) return ring.latestVersion;
+  if (requested < 0) throw userError("requested version for encryption is negative");
+  if (requested > ring.latestVersion) {
+    throw userError("requested version for encryption is higher than the latest key version");
+  }
+  if (requested < ring.minEncryptionVersion) {
+    throw userError("requested version for encryption is less than the minimum encryption key version");
+  }
+  return requested;
+}
+
+/** keysutil EncryptWithFactory: `vault:vN:` + base64 of the sealed bytes. */
+export function encrypt(
+  ring: Keyring,
+  requestedVersion: number,
+  plaintext: Uint8Array,
+  opts: CipherOptions,
+): string {
+  if (!encryptionSupported(ring.type))
+    throw userError(`message encryption not supported for key type ${ring.type}`);
+  const version = encryptionVersion(ring, requestedVersion);
+  let sealed: Uint8Array;
+  if (isSymmetric(ring.type)) {
+    sealed = sealSymmetric(ring, ring.type, version, plaintext, opts);
+  } else if (isRsa(ring.type)) {
+    sealed = rsaEncrypt(ring, version, plaintext, opts.paddingScheme ?? "oaep");
+  } else {
+    throw internalError(`unsupported key type ${ring.type}`);
+  }
+  return versionPrefix(version) + encodeStdBase64(sealed);
+}
+
+function sealSymmetric(
+  ring: Keyring,
+  alg: AeadAlgorithm,
+  version: number,
+  plaintext: Uint8Array,
+  opts: CipherOptions,
+): Uint8Array {
+  const encBytes = alg === "aes128-gcm96" ? 16 : 32;
+  const convergentVersion = convergentVersionOf(ring, version);
+  const nonceGiven = opts.nonce !== undefined && opts.nonce.length > 0;
+  let hmacBytes = 0;
+  if (convergentVersion > 2) {
+    hmacBytes = 32;
+    if (nonceGiven) throw userError("nonce provided when not allowed");
+  } else if (nonceGiven && (!ring.convergentEncryption || convergentVersion !== 1)) {
+    throw userError("nonce provided when not allowed");
+  }
+  const key = getKey(ring, opts.context, version, encBytes + hmacBytes);
+  if (key.length < encBytes + hmacBytes) throw internalError("could not derive key, length too small");
+  const encKey = key.subarray(0, encBytes);
+
+  if (!ring.convergentEncryption) {
+    return seal(alg, encKey, randomNonce(), plaintext, opts.associatedData);
+  }
+  let nonce: Uint8Array;
+  switch (convergentVersion) {
+    case 1:
+      if (opts.nonce === undefined || opts.nonce.length !== NONCE_SIZE) {
+        throw userError(
+          `base64-decoded nonce must be ${NONCE_SIZE} bytes long when using convergent encryption with this key`,
+        );
+      }
+      // Version 1 leaves the nonce out of the ciphertext: the caller keeps it.
+      return seal(alg, encKey, opts.nonce, plaintext, opts.associatedData, false);
+    case 2:
+    case 3: {
+      const hmacKey = convergentVersion === 3 ? key.subarray(encBytes) : opts.context;
+      if (hmacKey === undefined || hmacKey.length === 0)
+        throw internalError("invalid hmac key length of zero");
+      nonce = createHmac("sha256", hmacKey).update(plaintext).digest().subarray(0, NONCE_SIZE);
+      return seal(alg, encKey, nonce, plaintext, opts.associatedData);
+    }
+    default:
+      throw internalError(`unhandled convergent version ${convergentVersion}`);
+  }
+}
+
+/** Splits "vault:vN:payload" with Vault's error messages; returns the version and the base64 payload. */
+export function parseVersioned(value: string): { version: number; payload: string } {
+  if (!value.startsWith("vault:v")) throw userError("invalid ciphertext: no prefix");
+  const rest = value.slice("vault:v".length);
+  const colon = rest.indexOf(":");
+  if (colon === -1) throw userError("invalid ciphertext: wrong number of fields");
+  const versionText = rest.slice(0, colon);
+  if (!/^[+-]?\d+$/.test(versionText) || !Number.isSafeInteger(Number(versionText))) {
+    throw userError("invalid ciphertext: version number could not be decoded");
+  }
+  return { version: Number(versionText), payload: rest.slice(colon + 1) };
+}
+
+/** keysutil DecryptWithFactory: the plaintext bytes of a `vault:vN:` ciphertext. */
+export function decrypt(ring: Keyring, value: string, opts: CipherOptions): Buffer {
+  if (!decryptionSupported(ring.type))
+    throw userError(`message decryption not supported for key type ${ring.type}`);
+  const parsed = parseVersioned(value);
+  const version = parsed.version === 0 ? 1 : parsed.version;
+  if (version > ring.latestVersion) throw userError("invalid ciphertext: version is too new");
+  if (ring.minDecryptionVersion > 0 && version < ring.minDecryptionVersion) throw userError(ERR_TOO_OLD);
+  const convergentVersion = convergentVersionOf(ring, version);
+  if (convergentVersion === 1 && (opts.nonce === undefined || opts.nonce.length === 0)) {
+    throw userError("invalid convergent nonce supplied");
+  }
+  const decoded = decodeStdBase64(parsed.payload);
+  if (decoded === null) throw userError("invalid ciphertext: could not decode base64");
+
+  if (isRsa(ring.type)) return rsaDecrypt(ring, version, decoded, opts.paddingScheme ?? "oaep");
+  if (!isSymmetric(ring.type)) throw internalError(`unsupported key type ${ring.type}`);
+
+  const encKey = getKey(ring, opts.context, version, ring.type === "aes128-gcm96" ? 16 : 32);
+  if (ring.convergentEncryption && convergentVersion > 0 && convergentVersion < 1) {
+    throw userError(
+      `refusing to support decryption with old convergent encryption key: version ${convergentVersion}`,
+    );
+  }
+  let nonce: Uint8Array;
+  let body: Uint8Array;
+  if (ring.convergentEncryption && convergentVersion === 1) {
+    nonce = opts.nonce ?? new Uint8Array(0);
+    body = decoded;
+  } else {
+    if (decoded.length < NONCE_SIZE) throw userError("invalid ciphertext length");
+    nonce = decoded.subarray(0, NONCE_SIZE);
+    body = decoded.subarray(NONCE_SIZE);
+  }
+  const plain = open(
+    ring.type,
+    encKey.subarray(0, ring.type === "aes128-gcm96" ? 16 : 32),
+    nonce,
+    body,
+    opts.associatedData,
+  );
+  if (plain === null) throw userError("cipher: message authentication failed");
+  return plain;
+}
+
+export { CURRENT_CONVERGENT_VERSION };
+
+function rsaEncrypt(ring: Keyring, version: number, plaintext: Uint8Array, padding: PaddingScheme): Buffer {
+  const entry = keyEntry(ring, version);
+  const der = entry.publicKey;
+  if (der === undefined) throw internalError("key version has no public key");
+  const key = createPublicKey({ key: Buffer.from(der), format: "der", type: "spki" });
+  try {
+    return publicEncrypt(
+      padding === "oaep"
+        ? { key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" }
+        : { key, padding: constants.RSA_PKCS1_PADDING },
+      plaintext,
+    );
+  } catch {
+    throw internalError("failed to RSA encrypt the plaintext: message too long for RSA key size");
+  }
+}
+
+function rsaDecrypt(ring: Keyring, version: number, ciphertext: Uint8Array, padding: PaddingScheme): Buffer {
+  const entry = keyEntry(ring, version);
+  if (entry.privateKey === undefined) {
+    throw internalError("cannot decrypt ciphertext, key version does not have a private counterpart");
+  }
+  if (padding !== "oaep") throw userError("unsupported padding scheme for decryption: pkcs1v15");
+  try {
+    return privateDecrypt(
+      {
+        key: createPrivateKey({ key: Buffer.from(entry.privateKey), format: "der", type: "pkcs8" }),
+        padding: constants.RSA_PKCS1_OAEP_PADDING,
+        oaepHash: "sha256",
+      },
+      ciphertext,
+    );
+  } catch {
+    throw internalError("failed to RSA decrypt the ciphertext: crypto/rsa: decryption error");
+  }
+}

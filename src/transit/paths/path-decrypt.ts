@@ -1,0 +1,89 @@
+import { invalidRequest } from "../../framework/errors.ts";
+import type { FieldData } from "../../framework/fields.ts";
+import { genericNameRegex, type PathDefinition } from "../../framework/path.ts";
+import type { LogicalRequest, LogicalResponse } from "../../framework/request.ts";
+import { encodeStdBase64 } from "../../util/base64.ts";
+import { decrypt } from "../keyring/symmetric.ts";
+import type { TransitState } from "../state.ts";
+import { type BatchOutcome, batchResponse, failItem, singleItemError } from "./batch.ts";
+import { itemOptions, predecodeItems, readCipherItems } from "./cipher-items.ts";
+
+export function pathDecrypt(t: TransitState): PathDefinition {
+  return {
+    pattern: `decrypt/${genericNameRegex("name")}`,
+    fields: {
+      name: { type: "string", description: "Name of the key" },
+      ciphertext: {
+        type: "string",
+        description: "The ciphertext to decrypt, provided as returned by encrypt.",
+      },
+      context: {
+        type: "string",
+        description: "Base64 encoded context for key derivation. Required if key derivation is enabled.",
+      },
+      nonce: {
+        type: "string",
+        description:
+          "Base64 encoded nonce value used during encryption. Must be provided if convergent encryption is enabled for this key and the key was generated with Vault 0.6.1. Not required for keys created in 0.6.2+.",
+      },
+      padding_scheme: {
+        type: "string",
+        description:
+          "The padding scheme to use for decrypt. Valid schemes are oaep and pkcs1v15. Defaults to oaep.",
+      },
+      partial_failure_response_code: {
+        type: "int",
+        description:
+          "Ordinarily, if a batch item fails to decrypt due to a bad input, but other batch items succeed, the HTTP response code is 400 (Bad Request). Providing the parameter returns the given response code integer instead of a 400 in this case. If all values fail HTTP 400 is still returned.",
+      },
+      associated_data: {
+        type: "string",
+        description:
+          "When using an AEAD cipher mode, such as AES-GCM, this parameter allows passing associated data (AD/AAD) into the encryption function; this data must be passed on subsequent decryption requests but can be transited in plaintext.",
+      },
+      batch_input: {
+        type: "slice",
+        description:
+          "Specifies a list of items to be decrypted in a single batch. When this parameter is set, if the parameters 'ciphertext' and 'context' are also set, they will be ignored. Any batch output will preserve the order of the batch input.",
+      },
+    },
+    operations: { update: (req, d) => decryptHandler(t, req, d) },
+    helpSynopsis: "Decrypt a ciphertext value using a named key",
+    helpDescription:
+      "This path uses the named key from the request path to decrypt a user provided ciphertext. The plaintext is returned base64 encoded.",
+  };
+}
+
+async function decryptHandler(t: TransitState, req: LogicalRequest, d: FieldData): Promise<LogicalResponse> {
+  const { items, batch } = readCipherItems(d, "decrypt");
+  predecodeItems(items, "decrypt");
+  const ring = await t.keyrings.get(req.storage, d.get<"string">("name"));
+  if (ring === null) throw invalidRequest("encryption key not found");
+
+  const outcome: BatchOutcome = { successes: false, userErrors: false, internalErrors: false };
+  const results = items.map((item, i) => {
+    const result: Record<string, unknown> = {};
+    if (item.error !== undefined) {
+      outcome.userErrors = true;
+      result["error"] = item.error;
+    } else {
+      try {
+        result["plaintext"] = encodeStdBase64(
+          decrypt(ring, item.ciphertext, itemOptions(item, i, ring.type)),
+        );
+        outcome.successes = true;
+      } catch (e) {
+        result["error"] = failItem(outcome, e);
+      }
+    }
+    if (batch) result["reference"] = item.reference;
+    return result;
+  });
+
+  if (!batch) {
+    const only = results[0] ?? {};
+    if (typeof only["error"] === "string") throw singleItemError(outcome, only["error"]);
+    return batchResponse(d, { data: { plaintext: only["plaintext"] } }, outcome);
+  }
+  return batchResponse(d, { data: { batch_results: results } }, outcome);
+}

@@ -1,0 +1,198 @@
+import { invalidRequest } from "../../framework/errors.ts";
+import type { FieldData } from "../../framework/fields.ts";
+import { genericNameRegex, type PathDefinition } from "../../framework/path.ts";
+import {
+  addWarning,
+  errorResponse,
+  type LogicalRequest,
+  type LogicalResponse,
+} from "../../framework/request.ts";
+import { decodeStdBase64 } from "../../util/base64.ts";
+import { HMAC_MAX_KEY_SIZE, HMAC_MIN_KEY_SIZE, isKeyType, type KeyType } from "../keyring/key-types.ts";
+import { newKeyring } from "../keyring/keyring.ts";
+import { POLICY_PREFIX } from "../keyring/manager.ts";
+import { rotated } from "../keyring/operations.ts";
+import type { TransitState } from "../state.ts";
+import { formatKeyring } from "./format-key.ts";
+
+export function pathListKeys(): PathDefinition {
+  return {
+    pattern: "keys/?$",
+    operations: {
+      list: async (req) => {
+        const names = await req.storage.list(POLICY_PREFIX);
+        return { data: { keys: names } };
+      },
+    },
+    helpSynopsis: "Managed named encryption keys",
+    helpDescription: "This path is used to list the named keys that are available.",
+  };
+}
+
+export function pathKeys(t: TransitState): PathDefinition {
+  return {
+    pattern: `keys/${genericNameRegex("name")}$`,
+    fields: {
+      name: { type: "string", description: "Name of the key" },
+      type: {
+        type: "string",
+        default: "aes256-gcm96",
+        description:
+          'The type of key to create. Currently, "aes128-gcm96" (symmetric), "aes256-gcm96" (symmetric), "ecdsa-p256" (asymmetric), "ecdsa-p384" (asymmetric), "ecdsa-p521" (asymmetric), "ed25519" (asymmetric), "rsa-2048" (asymmetric), "rsa-3072" (asymmetric), "rsa-4096" (asymmetric), "hmac" are supported. Defaults to "aes256-gcm96".',
+      },
+      derived: {
+        type: "bool",
+        description:
+          "Enables key derivation mode. This allows for per-transaction unique keys for encryption operations.",
+      },
+      convergent_encryption: {
+        type: "bool",
+        description:
+          "Whether to support convergent encryption. This is only supported when using a key with key derivation enabled and will require all requests to carry both a context and 96-bit (12-byte) nonce.",
+      },
+      exportable: {
+        type: "bool",
+        description:
+          "Enables keys to be exportable. This allows for all the valid keys in the key ring to be exported.",
+      },
+      allow_plaintext_backup: {
+        type: "bool",
+        description:
+          "Enables taking a backup of the named key in plaintext format. Once set, this cannot be disabled.",
+      },
+      context: {
+        type: "string",
+        description:
+          "Base64 encoded context for key derivation. When reading a key with key derivation enabled, if the key type supports public keys, this will return the public key for the given context.",
+      },
+      auto_rotate_period: {
+        type: "duration_second",
+        default: 0,
+        description:
+          "Amount of time the key should live before being automatically rotated. A value of 0 (default) disables automatic rotation for the key.",
+      },
+      key_size: {
+        type: "int",
+        default: 0,
+        description:
+          "The key size in bytes for the algorithm.  Only applies to HMAC and must be no fewer than 32 bytes and no more than 512",
+      },
+      managed_key_name: {
+        type: "string",
+        description: "The name of the managed key to use for this transit key",
+      },
+      managed_key_id: {
+        type: "string",
+        description: "The UUID of the managed key to use for this transit key",
+      },
+    },
+    operations: {
+      update: (req, d) => createKey(t, req, d),
+      read: (req, d) => readKey(t, req, d),
+      delete: (req, d) => deleteKey(t, req, d),
+    },
+    helpSynopsis: "Managed named encryption keys",
+    helpDescription:
+      "This path is used to manage the named keys that are available. Doing a write with no value against a new named key will create it using a randomly generated key.",
+  };
+}
+
+async function createKey(t: TransitState, req: LogicalRequest, d: FieldData): Promise<LogicalResponse> {
+  const name = d.get<"string">("name");
+  const derived = d.get<"bool">("derived");
+  const convergent = d.get<"bool">("convergent_encryption");
+  const keyType = d.get<"string">("type");
+  const keySize = d.get<"int">("key_size");
+  const autoRotatePeriod = d.get<"duration_second">("auto_rotate_period");
+
+  if (autoRotatePeriod !== 0 && autoRotatePeriod < 3600) {
+    return errorResponse("auto rotate period must be 0 to disable or at least an hour");
+  }
+  if (!derived && convergent) return errorResponse("convergent encryption requires derivation to be enabled");
+  if (keyType === "managed_key")
+    throw invalidRequest("managed keys are a Vault Enterprise feature and are not supported");
+  if (!isKeyType(keyType)) throw invalidRequest(`unknown key type ${keyType}`);
+  if (keySize !== 0) {
+    if (keyType !== "hmac") throw invalidRequest(`key_size is not valid for algorithm ${keyType}`);
+    if (keySize < HMAC_MIN_KEY_SIZE || keySize > HMAC_MAX_KEY_SIZE)
+      throw invalidRequest(`invalid key_size ${keySize}`);
+  }
+  if (derived && !["aes128-gcm96", "aes256-gcm96", "chacha20-poly1305", "ed25519"].includes(keyType)) {
+    throw invalidRequest(
+      `key derivation and convergent encryption not supported for keys of type ${keyType}`,
+    );
+  }
+  if (convergent && keyType === "ed25519") {
+    throw invalidRequest(`convergent encryption not supported for keys of type ${keyType}`);
+  }
+
+  const { ring, created } = await upsertKey(t, req, {
+    name,
+    type: keyType,
+    keySize: keyType === "hmac" ? keySize || 32 : 0,
+    derived,
+    convergentEncryption: convergent,
+    exportable: d.get<"bool">("exportable"),
+    allowPlaintextBackup: d.get<"bool">("allow_plaintext_backup"),
+    autoRotatePeriod,
+  });
+  const resp = formatKeyring(ring);
+  if (!created) addWarning(resp, `key ${name} already existed`);
+  return resp;
+}
+
+export interface UpsertRequest {
+  name: string;
+  type: KeyType;
+  keySize?: number;
+  derived?: boolean;
+  convergentEncryption?: boolean;
+  exportable?: boolean;
+  allowPlaintextBackup?: boolean;
+  autoRotatePeriod?: number;
+}
+
+/** Creates the key unless it exists (keysutil GetPolicy with Upsert), under the key's exclusive lock. */
+export async function upsertKey(
+  t: TransitState,
+  req: LogicalRequest,
+  config: UpsertRequest,
+): Promise<{ ring: import("../keyring/keyring.ts").Keyring; created: boolean }> {
+  return t.keyrings.exclusive(config.name, async () => {
+    const existing = await t.keyrings.get(req.storage, config.name);
+    if (existing !== null) return { ring: existing, created: false };
+    const ring = await rotated(newKeyring(config));
+    await t.keyrings.store(req.storage, ring);
+    return { ring, created: true };
+  });
+}
+
+async function readKey(t: TransitState, req: LogicalRequest, d: FieldData): Promise<LogicalResponse | null> {
+  const ring = await t.keyrings.get(req.storage, d.get<"string">("name"));
+  if (ring === null) return null;
+  const contextRaw = d.get<"string">("context");
+  let context: Uint8Array | undefined;
+  if (contextRaw !== "") {
+    const decoded = decodeStdBase64(contextRaw);
+    if (decoded === null) throw invalidRequest("failed to base64-decode context");
+    context = decoded;
+  }
+  return formatKeyring(ring, context);
+}
+
+async function deleteKey(
+  t: TransitState,
+  req: LogicalRequest,
+  d: FieldData,
+): Promise<LogicalResponse | null> {
+  const name = d.get<"string">("name");
+  await t.keyrings.exclusive(name, async () => {
+    const ring = await t.keyrings.get(req.storage, name);
+    if (ring === null) throw invalidRequest(`error deleting policy ${name}: could not delete key; not found`);
+    if (!ring.deletionAllowed) {
+      throw invalidRequest(`error deleting policy ${name}: deletion is not allowed for this key`);
+    }
+    await t.keyrings.remove(req.storage, name);
+  });
+  return null;
+}

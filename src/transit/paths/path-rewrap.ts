@@ -1,0 +1,92 @@
+import { invalidRequest } from "../../framework/errors.ts";
+import type { FieldData } from "../../framework/fields.ts";
+import { genericNameRegex, type PathDefinition } from "../../framework/path.ts";
+import type { LogicalRequest, LogicalResponse } from "../../framework/request.ts";
+import { decrypt, encrypt, encryptionVersion } from "../keyring/symmetric.ts";
+import type { TransitState } from "../state.ts";
+import { type BatchOutcome, batchResponse, failItem, singleItemError } from "./batch.ts";
+import { itemOptions, predecodeItems, readCipherItems } from "./cipher-items.ts";
+
+export function pathRewrap(t: TransitState): PathDefinition {
+  return {
+    pattern: `rewrap/${genericNameRegex("name")}`,
+    fields: {
+      name: { type: "string", description: "Name of the key" },
+      ciphertext: { type: "string", description: "Ciphertext value to rewrap" },
+      context: {
+        type: "string",
+        description: "Base64 encoded context for key derivation. Required for derived keys.",
+      },
+      nonce: { type: "string", description: "Nonce for when convergent encryption is used" },
+      decrypt_padding_scheme: {
+        type: "string",
+        description:
+          "The padding scheme to use for decrypt. Valid schemes are oaep and pkcs1v15. Defaults to oaep.",
+      },
+      encrypt_padding_scheme: {
+        type: "string",
+        description:
+          "The padding scheme to use for rewrap's encrypt step. Valid schemes are oaep and pkcs1v15. Defaults to oaep.",
+      },
+      key_version: {
+        type: "int",
+        description:
+          "The version of the key to use for encryption. Must be 0 (for latest) or a value greater than or equal to the min_encryption_version configured on the key.",
+      },
+      batch_input: {
+        type: "slice",
+        description:
+          "Specifies a list of items to be re-encrypted in a single batch. When this parameter is set, if the parameters 'ciphertext', 'context' and 'nonce' are also set, they will be ignored. Any batch output will preserve the order of the batch input.",
+      },
+    },
+    operations: { update: (req, d) => rewrapHandler(t, req, d) },
+    helpSynopsis: "Rewrap ciphertext",
+    helpDescription:
+      "After key rotation, this function can be used to rewrap the given ciphertext or a batch of given ciphertext blocks with the latest version of the named key. If the given ciphertext is already using the latest version of the key, this function is a no-op.",
+  };
+}
+
+async function rewrapHandler(t: TransitState, req: LogicalRequest, d: FieldData): Promise<LogicalResponse> {
+  const { items, batch } = readCipherItems(d, "rewrap");
+  predecodeItems(items, "rewrap");
+  const ring = await t.keyrings.get(req.storage, d.get<"string">("name"));
+  if (ring === null) throw invalidRequest("encryption key not found");
+  const decryptPadding = d.get<"string">("decrypt_padding_scheme");
+  const encryptPadding = d.get<"string">("encrypt_padding_scheme");
+
+  const outcome: BatchOutcome = { successes: false, userErrors: false, internalErrors: false };
+  const results = items.map((item, i) => {
+    const result: Record<string, unknown> = {};
+    if (item.error !== undefined) {
+      outcome.userErrors = true;
+      result["error"] = item.error;
+    } else {
+      try {
+        const plaintext = decrypt(
+          ring,
+          item.ciphertext,
+          itemOptions({ ...item, paddingScheme: decryptPadding }, i, ring.type),
+        );
+        result["ciphertext"] = encrypt(
+          ring,
+          item.keyVersion,
+          plaintext,
+          itemOptions({ ...item, paddingScheme: encryptPadding }, i, ring.type),
+        );
+        result["key_version"] = encryptionVersion(ring, item.keyVersion);
+        outcome.successes = true;
+      } catch (e) {
+        result["error"] = failItem(outcome, e);
+      }
+    }
+    if (batch) result["reference"] = item.reference;
+    return result;
+  });
+
+  if (!batch) {
+    const only = results[0] ?? {};
+    if (typeof only["error"] === "string") throw singleItemError(outcome, only["error"]);
+    return { data: { ciphertext: only["ciphertext"], key_version: only["key_version"] } };
+  }
+  return batchResponse(d, { data: { batch_results: results } }, outcome);
+}
