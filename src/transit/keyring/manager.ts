@@ -1,5 +1,6 @@
+import { internalError } from "../../framework/errors.ts";
 import type { Storage } from "../../framework/storage.ts";
-import { decodeKeyring, encodeKeyring } from "./codec.ts";
+import { CorruptKeyringError, decodeKeyring, encodeKeyring } from "./codec.ts";
 import type { Keyring } from "./keyring.ts";
 
 export const POLICY_PREFIX = "policy/";
@@ -48,7 +49,14 @@ export class KeyringManager {
     const generation = this.generation(name);
     const entry = await storage.get(POLICY_PREFIX + name);
     if (entry === null) return null;
-    const ring = decodeKeyring(name, entry.value);
+    let ring: Keyring;
+    try {
+      ring = decodeKeyring(name, entry.value);
+    } catch (e) {
+      // Reported, never served: a keyring that does not decode is not silently replaced either.
+      if (e instanceof CorruptKeyringError) throw internalError(e.message);
+      throw e;
+    }
     if (this.generation(name) === generation) this.remember(name, ring);
     return ring;
   }
