@@ -19,6 +19,8 @@ import type { Storage } from "./storage.ts";
 
 export type BackendType = "logical" | "credential";
 
+const ROUTE_CACHE_SIZE = 4096;
+
 /** logical.Paths: paths Vault treats specially (root-protected, unauthenticated, local, seal-wrapped). */
 export interface SpecialPaths {
   root?: string[];
@@ -60,6 +62,11 @@ export class Backend {
   readonly runningVersion: string;
   private readonly paths: CompiledPath[];
   private readonly options: BackendOptions;
+  /** Recent routing results by request path; requests repeat the same few paths. */
+  private readonly routeCache = new Map<
+    string,
+    { path: CompiledPath; captures: Record<string, string> } | null
+  >();
 
   constructor(options: BackendOptions) {
     this.options = options;
@@ -79,6 +86,16 @@ export class Backend {
 
   /** Finds the route for a path and its named captures ("" for an optional group that did not match). */
   route(path: string): { path: CompiledPath; captures: Record<string, string> } | null {
+    const cached = this.routeCache.get(path);
+    if (cached !== undefined)
+      return cached === null ? null : { path: cached.path, captures: { ...cached.captures } };
+    const result = this.matchRoute(path);
+    if (this.routeCache.size >= ROUTE_CACHE_SIZE) this.routeCache.clear();
+    this.routeCache.set(path, result);
+    return result === null ? null : { path: result.path, captures: { ...result.captures } };
+  }
+
+  private matchRoute(path: string): { path: CompiledPath; captures: Record<string, string> } | null {
     for (const compiled of this.paths) {
       const m = compiled.regex.exec(path);
       if (m === null) continue;

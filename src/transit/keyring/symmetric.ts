@@ -6,7 +6,8 @@ import {
   privateDecrypt,
   publicEncrypt,
 } from "node:crypto";
-import { type AeadAlgorithm, NONCE_SIZE, open, randomNonce, seal } from "../../crypto/aead.ts";
+import { type AeadAlgorithm, NONCE_SIZE, open, seal } from "../../crypto/aead.ts";
+import { randomPooled } from "../../crypto/random-pool.ts";
 import { internalError, userError } from "../../framework/errors.ts";
 import { decodeStdBase64, encodeStdBase64 } from "../../util/base64.ts";
 import { getKey, keyEntry } from "./derive.ts";
@@ -82,7 +83,7 @@ function sealSymmetric(
   const encKey = key.subarray(0, encBytes);
 
   if (!ring.convergentEncryption) {
-    return seal(alg, encKey, randomNonce(), plaintext, opts.associatedData);
+    return seal(alg, encKey, randomPooled(NONCE_SIZE), plaintext, opts.associatedData);
   }
   let nonce: Uint8Array;
   switch (convergentVersion) {

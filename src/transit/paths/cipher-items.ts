@@ -17,6 +17,7 @@ export interface CipherItem {
   paddingScheme: string;
   /** Set when the item is already known to fail (Vault fills Error before touching the key). */
   error?: string;
+  decodedPlaintext?: Buffer;
   decodedContext?: Uint8Array;
   decodedNonce?: Uint8Array;
 }
@@ -87,10 +88,12 @@ export function predecodeItems(items: CipherItem[], mode: CipherMode): void {
   }
   for (const item of items) {
     if (mode === "encrypt") {
-      if (decodeStdBase64(item.plaintext) === null) {
+      const plaintext = decodeStdBase64(item.plaintext);
+      if (plaintext === null) {
         item.error = base64ErrorMessage(item.plaintext);
         continue;
       }
+      item.decodedPlaintext = plaintext;
     } else if (item.ciphertext === "") {
       item.error = "missing ciphertext to decrypt";
       continue;

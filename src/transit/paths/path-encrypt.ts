@@ -7,7 +7,6 @@ import {
   type LogicalRequest,
   type LogicalResponse,
 } from "../../framework/request.ts";
-import { decodeStdBase64 } from "../../util/base64.ts";
 import type { KeyType } from "../keyring/key-types.ts";
 import type { Keyring } from "../keyring/keyring.ts";
 import { encrypt, encryptionVersion } from "../keyring/symmetric.ts";
@@ -142,7 +141,7 @@ async function encryptHandler(t: TransitState, req: LogicalRequest, d: FieldData
       try {
         if (item.nonce !== "" && !nonceAllowed(ring))
           throw invalidRequest("provided nonce not allowed for this key");
-        const plaintext = decodeStdBase64(item.plaintext) as Buffer;
+        const plaintext = item.decodedPlaintext ?? Buffer.alloc(0);
         result["ciphertext"] = encrypt(ring, item.keyVersion, plaintext, itemOptions(item, i, ring.type));
         result["key_version"] = encryptionVersion(ring, item.keyVersion);
         outcome.successes = true;
