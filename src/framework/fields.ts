@@ -257,12 +257,13 @@ export class FieldData {
 
   /** Checks every provided field converts; the message matches Vault's framework. */
   validate(): void {
-    for (const [name, schema] of Object.entries(this.schema)) {
-      if (!Object.hasOwn(this.raw, name)) {
-        if (schema.required) throw new FieldError(`missing required field "${name}"`);
-        continue;
-      }
-      this.convert(name, schema);
+    // Walk the input, usually far smaller than the schema.
+    for (const name in this.raw) {
+      const schema = Object.hasOwn(this.schema, name) ? this.schema[name] : undefined;
+      if (schema !== undefined) this.convert(name, schema);
+    }
+    for (const name of requiredFields(this.schema)) {
+      if (!Object.hasOwn(this.raw, name)) throw new FieldError(`missing required field "${name}"`);
     }
   }
 
@@ -308,6 +309,19 @@ export class FieldData {
     this.cache.set(name, value);
     return value;
   }
+}
+
+const requiredCache = new WeakMap<FieldSchemas, string[]>();
+
+function requiredFields(schema: FieldSchemas): string[] {
+  let names = requiredCache.get(schema);
+  if (names === undefined) {
+    names = Object.entries(schema)
+      .filter(([, f]) => f.required)
+      .map(([n]) => n);
+    requiredCache.set(schema, names);
+  }
+  return names;
 }
 
 /** A field that does not validate; the framework answers 400 "Field validation failed: ...". */
