@@ -1,0 +1,5 @@
+import { type RunContext, SkipLayer } from "../lib/context.ts";
+
+export async function runGrpc(_ctx: RunContext): Promise<void> {
+  throw new SkipLayer("not written yet");
+}
