@@ -1,0 +1,271 @@
+/**
+ * The dev host's embedded store: one LMDB file (lmdb-js) whose values are all
+ * sealed by the barrier (./barrier.ts). Layout of the key space:
+ *
+ *   core/seal            the root key, sealed by the unseal key (AES-256-GCM, AAD "core/seal")
+ *   core/keyring         the barrier keyring, sealed by the root key (AAD "core/keyring")
+ *   core/<anything else> host records (mount table...), barrier-sealed
+ *   logical/<uuid>/...   one mount's storage, barrier-sealed, AAD = the full path
+ *
+ * Durability: the database is opened with lmdb-js's `overlappingSync` off and
+ * `noSync` off, so every write transaction is committed with LMDB's own
+ * fsync/fdatasync before its promise resolves; each put or delete here awaits
+ * that promise (and the `flushed` promise) before returning. An acknowledged
+ * write therefore survives a kill -9 of the host and, as far as the OS and disk
+ * honour fsync, a power loss. LMDB is copy-on-write with two meta pages, so a
+ * crash at any point leaves the last committed transaction intact.
+ */
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { open, type RootDatabase } from "lmdb";
+import { pack, unpack } from "msgpackr";
+import { listSegments, type Storage, type StorageEntry } from "../../framework/storage.ts";
+import { aeadOpen, aeadSeal, Barrier, BarrierError, KEY_SIZE, Keyring } from "./barrier.ts";
+
+export const DB_FILE = "vault.mdb";
+const SEAL_PATH = "core/seal";
+const KEYRING_PATH = "core/keyring";
+
+export class SealError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SealError";
+  }
+}
+
+export interface KeyStatus {
+  term: number;
+  install_time: string;
+  encryptions: number;
+}
+
+export function storeExists(dataDir: string): boolean {
+  const file = join(dataDir, DB_FILE);
+  return existsSync(file) && statSync(file).size > 0;
+}
+
+export class EncryptedStore {
+  private barrier: Barrier;
+  private closed = false;
+  /** Rotations are serialised: each builds on the keyring the previous one wrote. */
+  private rotation: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly db: RootDatabase<Buffer, string>,
+    private readonly rootKey: Buffer,
+    keyring: Keyring,
+  ) {
+    this.barrier = new Barrier(keyring);
+  }
+
+  /**
+   * Opens the store in `dataDir`, initializing it on first use. With an
+   * existing store, a key that does not open the seal throws SealError and
+   * nothing is written.
+   */
+  static async open(dataDir: string, unsealKey: Buffer): Promise<EncryptedStore> {
+    if (unsealKey.length !== KEY_SIZE) throw new SealError(`the unseal key must be ${KEY_SIZE} bytes`);
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const db = open<Buffer, string>({
+      path: join(dataDir, DB_FILE),
+      encoding: "binary",
+      compression: false,
+      cache: false,
+      noSync: false,
+      overlappingSync: false,
+    });
+    try {
+      const sealRecord = db.get(SEAL_PATH);
+      if (sealRecord === undefined) {
+        for (const _ of db.getKeys({ limit: 1 })) {
+          throw new SealError(
+            "the data directory's store has data but no seal record: refusing to initialize over it",
+          );
+        }
+        return await EncryptedStore.initialize(db, unsealKey);
+      }
+      const rootKey = unsealRoot(sealRecord, unsealKey);
+      const sealedKeyring = db.get(KEYRING_PATH);
+      if (sealedKeyring === undefined) throw new SealError("the store has a seal but no barrier keyring");
+      let keyring: Keyring;
+      try {
+        keyring = Keyring.decode(aeadOpen(rootKey, sealedKeyring, Buffer.from(KEYRING_PATH)));
+      } catch {
+        throw new SealError("the barrier keyring does not open with the root key: the store is damaged");
+      }
+      return new EncryptedStore(db, rootKey, keyring);
+    } catch (e) {
+      await db.close();
+      throw e;
+    }
+  }
+
+  private static async initialize(
+    db: RootDatabase<Buffer, string>,
+    unsealKey: Buffer,
+  ): Promise<EncryptedStore> {
+    const { randomBytes } = await import("node:crypto");
+    const rootKey = randomBytes(KEY_SIZE);
+    const keyring = Keyring.generate();
+    const sealRecord = pack({
+      v: 1,
+      alg: "aes-256-gcm",
+      created: new Date().toISOString(),
+      sealed: aeadSeal(unsealKey, rootKey, Buffer.from(SEAL_PATH)),
+    });
+    const sealedKeyring = aeadSeal(rootKey, keyring.encode(), Buffer.from(KEYRING_PATH));
+    await db.transaction(() => {
+      db.put(SEAL_PATH, sealRecord);
+      db.put(KEYRING_PATH, sealedKeyring);
+    });
+    await db.flushed;
+    return new EncryptedStore(db, rootKey, keyring);
+  }
+
+  private check(): void {
+    if (this.closed) throw new Error("store is closed");
+  }
+
+  async get(path: string): Promise<Buffer | null> {
+    this.check();
+    const raw = this.db.get(path);
+    if (raw === undefined) return null;
+    return this.barrier.decrypt(path, raw);
+  }
+
+  async put(path: string, value: Uint8Array): Promise<void> {
+    this.check();
+    if (path === SEAL_PATH || path === KEYRING_PATH) throw new Error(`reserved storage path ${path}`);
+    await this.db.put(path, this.barrier.encrypt(path, value));
+    await this.db.flushed;
+  }
+
+  async delete(path: string): Promise<void> {
+    this.check();
+    if (path === SEAL_PATH || path === KEYRING_PATH) throw new Error(`reserved storage path ${path}`);
+    await this.db.remove(path);
+    await this.db.flushed;
+  }
+
+  /** Vault's list: the next segment below prefix, folders once with a trailing "/". */
+  async list(prefix: string): Promise<string[]> {
+    this.check();
+    return listSegments(this.keysUnder(prefix), prefix);
+  }
+
+  /** Every stored path under prefix, in order. */
+  *keysUnder(prefix: string): Generator<string> {
+    for (const key of this.db.getKeys({ start: prefix })) {
+      if (typeof key !== "string" || !key.startsWith(prefix)) return;
+      yield key;
+    }
+  }
+
+  /** Removes every path under prefix in one transaction (a mount's storage on unmount). */
+  async deletePrefix(prefix: string): Promise<number> {
+    this.check();
+    if (prefix === "" || prefix.startsWith("core/"))
+      throw new Error(`refusing to clear ${prefix || "everything"}`);
+    const keys = [...this.keysUnder(prefix)];
+    if (keys.length === 0) return 0;
+    await this.db.transaction(() => {
+      for (const key of keys) this.db.remove(key);
+    });
+    await this.db.flushed;
+    return keys.length;
+  }
+
+  /** A `Storage` for one mount: its own prefix, Vault's semantics. */
+  view(prefix: string): Storage {
+    return new BarrierStorage(this, prefix);
+  }
+
+  /** Adds a keyring term and makes it the one new writes use; old terms stay readable. */
+  rotate(): Promise<KeyStatus> {
+    const next = this.rotation.then(async () => {
+      this.check();
+      const keyring = this.barrier.keyring.rotate();
+      const sealed = aeadSeal(this.rootKey, keyring.encode(), Buffer.from(KEYRING_PATH));
+      await this.db.put(KEYRING_PATH, sealed);
+      await this.db.flushed;
+      this.barrier = this.barrier.withKeyring(keyring);
+      return this.keyStatus();
+    });
+    this.rotation = next.catch(() => undefined);
+    return next;
+  }
+
+  keyStatus(): KeyStatus {
+    const active = this.barrier.keyring.active;
+    return {
+      term: active.term,
+      install_time: active.installTime,
+      encryptions: this.barrier.encryptionsFor(active.term),
+    };
+  }
+
+  /** Terms of the keyring, oldest first. */
+  get terms(): number[] {
+    return this.barrier.keyring.terms;
+  }
+
+  /** Term that sealed the value at path (for tests and diagnostics), or null. */
+  termOf(path: string): number | null {
+    const raw = this.db.get(path);
+    return raw === undefined ? null : Barrier.termOf(raw);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.rotation;
+    await this.db.flushed;
+    await this.db.close();
+  }
+}
+
+function unsealRoot(sealRecord: Buffer, unsealKey: Buffer): Buffer {
+  let record: { v?: unknown; sealed?: unknown };
+  try {
+    record = unpack(sealRecord) as typeof record;
+  } catch {
+    throw new SealError("the seal record is damaged");
+  }
+  if (record.v !== 1 || !(record.sealed instanceof Uint8Array))
+    throw new SealError("unrecognised seal record");
+  try {
+    const root = aeadOpen(unsealKey, record.sealed, Buffer.from(SEAL_PATH));
+    if (root.length !== KEY_SIZE) throw new SealError("the seal record holds a root key of the wrong size");
+    return root;
+  } catch (e) {
+    if (e instanceof BarrierError) {
+      throw new SealError("the unseal key does not open this data directory's store (wrong key)");
+    }
+    throw e;
+  }
+}
+
+/** One mount's view of the store, as Vault's barrier view: every path is prefixed. */
+class BarrierStorage implements Storage {
+  constructor(
+    private readonly store: EncryptedStore,
+    private readonly prefix: string,
+  ) {}
+
+  list(prefix: string): Promise<string[]> {
+    return this.store.list(this.prefix + prefix);
+  }
+
+  async get(key: string): Promise<StorageEntry | null> {
+    const value = await this.store.get(this.prefix + key);
+    return value === null ? null : { key, value };
+  }
+
+  put(entry: StorageEntry): Promise<void> {
+    return this.store.put(this.prefix + entry.key, entry.value);
+  }
+
+  delete(key: string): Promise<void> {
+    return this.store.delete(this.prefix + key);
+  }
+}
