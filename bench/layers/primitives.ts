@@ -232,8 +232,17 @@ async function runSignatures(ctx: RunContext): Promise<void> {
   // RSA-2048 PSS (Vault's default for RSA signing): node only, noble has no RSA.
   if (!quick) {
     const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
-    const rsaPriv = createPrivateKey(rsa.privateKey.export({ format: "der", type: "pkcs8" }) as Buffer);
-    const rsaPub = createPublicKey(rsa.publicKey.export({ format: "der", type: "spki" }) as Buffer);
+    // As the engine holds them: DER in the keyring, parsed into KeyObjects.
+    const rsaPriv = createPrivateKey({
+      key: rsa.privateKey.export({ format: "der", type: "pkcs8" }),
+      format: "der",
+      type: "pkcs8",
+    });
+    const rsaPub = createPublicKey({
+      key: rsa.publicKey.export({ format: "der", type: "spki" }),
+      format: "der",
+      type: "spki",
+    });
     const pss = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO };
     const rsaSig = sign("sha256", msg, { key: rsaPriv, ...pss });
     add("rsa-2048", "node:crypto", "sign", () => sign("sha256", msg, { key: rsaPriv, ...pss }));

@@ -178,3 +178,20 @@ export async function closedLoop(
   const seconds = (performance.now() - t0) / 1000;
   return { opsPerSec: done / seconds, latenciesUs: latencies, seconds };
 }
+
+/** Combines the Timing of one task over separately run rounds (the figure stays the median of rounds). */
+export function mergeTimings(list: readonly Timing[]): Timing {
+  const first = list[0];
+  if (first === undefined) throw new Error("mergeTimings: nothing to merge");
+  const rounds = list.flatMap((t) => t.rounds);
+  const opsPerSec = median(rounds);
+  return {
+    opsPerSec,
+    meanUs: 1e6 / opsPerSec,
+    p50Us: median(list.map((t) => t.p50Us)),
+    p99Us: Math.max(...list.map((t) => t.p99Us)),
+    samples: list.reduce((n, t) => n + t.samples, 0),
+    rounds,
+    batch: first.batch,
+  };
+}
