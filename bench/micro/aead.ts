@@ -15,7 +15,12 @@ const SIZES = [64, 1024, 16 * 1024, 1024 * 1024];
 const CHUNK = 64 * 1024;
 const MS = Number(process.argv[2] ?? 300);
 
-type Seal = (key: Uint8Array, nonce: Uint8Array, pt: Uint8Array, aad: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+type Seal = (
+  key: Uint8Array,
+  nonce: Uint8Array,
+  pt: Uint8Array,
+  aad: Uint8Array,
+) => Uint8Array | Promise<Uint8Array>;
 type Open = (key: Uint8Array, sealed: Uint8Array, aad: Uint8Array) => Uint8Array | Promise<Uint8Array>;
 interface Impl {
   name: string;
@@ -107,7 +112,9 @@ const web: Impl = {
   supports: (alg) => alg !== "chacha20-poly1305",
   seal: () => async (key, nonce, pt, aad) => {
     const k = await subtle.importKey("raw", key, "AES-GCM", false, ["encrypt"]);
-    const ct = new Uint8Array(await subtle.encrypt({ name: "AES-GCM", iv: nonce, additionalData: aad }, k, pt));
+    const ct = new Uint8Array(
+      await subtle.encrypt({ name: "AES-GCM", iv: nonce, additionalData: aad }, k, pt),
+    );
     const out = new Uint8Array(12 + ct.length);
     out.set(nonce, 0);
     out.set(ct, 12);
@@ -116,7 +123,11 @@ const web: Impl = {
   open: () => async (key, sealed, aad) => {
     const k = await subtle.importKey("raw", key, "AES-GCM", false, ["decrypt"]);
     return new Uint8Array(
-      await subtle.decrypt({ name: "AES-GCM", iv: sealed.subarray(0, 12), additionalData: aad }, k, sealed.subarray(12)),
+      await subtle.decrypt(
+        { name: "AES-GCM", iv: sealed.subarray(0, 12), additionalData: aad },
+        k,
+        sealed.subarray(12),
+      ),
     );
   },
 };
@@ -156,12 +167,11 @@ for (const alg of ALGS) {
         }
         const f = op === "seal" ? impl.seal(alg) : impl.open(alg);
         const run =
-          op === "seal"
-            ? () => (f as Seal)(key, nonce, pt, aad)
-            : () => (f as Open)(key, sealed, aad);
+          op === "seal" ? () => (f as Seal)(key, nonce, pt, aad) : () => (f as Open)(key, sealed, aad);
         // correctness check before timing
         const check = await run();
-        if (op === "open" && Buffer.compare(Buffer.from(check), pt) !== 0) throw new Error(`${impl.name} open mismatch`);
+        if (op === "open" && Buffer.compare(Buffer.from(check), pt) !== 0)
+          throw new Error(`${impl.name} open mismatch`);
         if (op === "seal" && Buffer.compare(Buffer.from(check), Buffer.from(sealed)) !== 0)
           throw new Error(`${impl.name} seal mismatch`);
         const ops = await measure(run);
