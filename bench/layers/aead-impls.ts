@@ -8,9 +8,9 @@ import {
   type KeyObject,
   webcrypto,
 } from "node:crypto";
-import { existsSync } from "node:fs";
 import { gcm } from "@noble/ciphers/aes.js";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { loadProjectModule } from "../lib/bundle.ts";
 
 /**
  * The AEAD implementations the primitives layer compares, all producing and
@@ -320,10 +320,9 @@ const VAULT_NAMES: Record<AeadName, string> = {
 
 export const PROJECT_AEAD = "src/crypto/aead.ts";
 
-export async function loadProjectAead(root: string): Promise<AeadImpl | null> {
-  const file = `${root}/src/crypto/aead.ts`;
-  if (!existsSync(file)) return null;
-  const mod = (await import(file)) as Partial<AeadModule>;
+export async function loadProjectAead(root: string, tmp: string): Promise<AeadImpl | null> {
+  const mod = await loadProjectModule<Partial<AeadModule>>(root, PROJECT_AEAD, tmp);
+  if (mod === null) return null;
   const seal = mod.seal;
   const open = mod.open;
   if (typeof seal !== "function" || typeof open !== "function") return null;

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { loadProjectModule } from "../lib/bundle.ts";
 import { SkipLayer } from "../lib/context.ts";
 
 /**
@@ -35,12 +35,10 @@ type BackendModule = {
 };
 type StorageModule = { InMemoryStorage?: new () => unknown };
 
-export async function loadEngine(root: string): Promise<Engine> {
-  const backendFile = `${root}/src/transit/backend.ts`;
-  const storageFile = `${root}/src/framework/storage.ts`;
-  if (!existsSync(backendFile)) throw new SkipLayer("src/transit/backend.ts not available yet");
-  const mod = (await import(backendFile)) as BackendModule;
-  const storageMod = (await import(storageFile)) as StorageModule;
+export async function loadEngine(root: string, tmp: string): Promise<Engine> {
+  const mod = await loadProjectModule<BackendModule>(root, "src/transit/backend.ts", tmp);
+  const storageMod = await loadProjectModule<StorageModule>(root, "src/framework/storage.ts", tmp);
+  if (mod === null || storageMod === null) throw new SkipLayer("src/transit/backend.ts not available yet");
   if (typeof mod.createTransitBackend !== "function" || storageMod.InMemoryStorage === undefined) {
     throw new SkipLayer("createTransitBackend / InMemoryStorage not exported yet");
   }
@@ -66,4 +64,5 @@ export async function loadEngine(root: string): Promise<Engine> {
   return { backend, storage, write, hasPath };
 }
 
-export const b64 = (data: Uint8Array): string => Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64");
+export const b64 = (data: Uint8Array): string =>
+  Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64");

@@ -1,4 +1,12 @@
-import { createCipheriv, createDecipheriv, createHmac, generateKeyPairSync, randomBytes, sign } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+} from "node:crypto";
+import { loadProjectModule } from "../lib/bundle.ts";
 import type { RunContext } from "../lib/context.ts";
 import type { TaskDef } from "../lib/measure.ts";
 import { formatSize } from "../lib/stats.ts";
@@ -21,9 +29,11 @@ interface Case {
  * AEAD the engine uses (src/crypto/aead.ts when present) with a fresh random
  * nonce, ed25519 signing, HMAC-SHA256. The engine's overhead is the ratio.
  */
-async function barePrimitives(ctx: RunContext): Promise<{ seal: (pt: Uint8Array) => unknown; open: (s: Uint8Array) => unknown; name: string }> {
+async function barePrimitives(
+  ctx: RunContext,
+): Promise<{ seal: (pt: Uint8Array) => unknown; open: (s: Uint8Array) => unknown; name: string }> {
   const key = randomBytes(32);
-  const project = await loadProjectAead(ctx.options.root);
+  const project = await loadProjectAead(ctx.options.root, ctx.options.tmp);
   let inst: AeadInstance;
   let name: string;
   if (project !== null) {
@@ -53,10 +63,12 @@ async function barePrimitives(ctx: RunContext): Promise<{ seal: (pt: Uint8Array)
   // Random nonces as the engine makes them: from the project's pool when there is one.
   let nonce: () => Uint8Array = () => randomBytes(NONCE);
   try {
-    const pool = (await import(`${ctx.options.root}/src/crypto/random-pool.ts`)) as {
-      randomPooled?: (n: number) => Uint8Array;
-    };
-    const pooled = pool.randomPooled;
+    const pool = await loadProjectModule<{ randomPooled?: (n: number) => Uint8Array }>(
+      ctx.options.root,
+      "src/crypto/random-pool.ts",
+      ctx.options.tmp,
+    );
+    const pooled = pool?.randomPooled;
     if (typeof pooled === "function") nonce = () => pooled(NONCE);
   } catch {
     // no pool yet: randomBytes per nonce
@@ -70,7 +82,7 @@ async function barePrimitives(ctx: RunContext): Promise<{ seal: (pt: Uint8Array)
 
 /** Layer 2: encrypt, decrypt, rewrap, sign, hmac through the framework with a cached key. */
 export async function runEngine(ctx: RunContext): Promise<void> {
-  const engine = await loadEngine(ctx.options.root);
+  const engine = await loadEngine(ctx.options.root, ctx.options.tmp);
   const quick = ctx.options.quick;
   await engine.write("keys/k", { type: "aes256-gcm96" });
   const bare = await barePrimitives(ctx);
@@ -141,21 +153,38 @@ export async function runEngine(ctx: RunContext): Promise<void> {
     const group = `engine ${op}`;
     const mine = cases.filter((c) => c.op === op);
     const lims = limits.filter((c) => c.op === op);
-    const label = (c: Case, who: string): string =>
-      `${who}|${c.size}|${c.batch}`;
+    const label = (c: Case, who: string): string => `${who}|${c.size}|${c.batch}`;
     const tasks: TaskDef[] = [
-      ...mine.map((c) => ({ key: label(c, "engine"), label: `${group} ${formatSize(c.size)} ×${c.batch}`, fn: c.fn })),
+      ...mine.map((c) => ({
+        key: label(c, "engine"),
+        label: `${group} ${formatSize(c.size)} ×${c.batch}`,
+        fn: c.fn,
+      })),
       ...lims.map((c) => ({ key: label(c, "bare"), label: `${group} ${formatSize(c.size)} bare`, fn: c.fn })),
     ];
     const timings = await ctx.measure(tasks);
     for (const c of lims) {
       const t = timings.get(label(c, "bare"));
       if (t !== undefined)
-        ctx.recordTiming(t, { group, impl: c.op === "sign" ? "bare ed25519 (node:crypto)" : c.op === "hmac" ? "bare hmac-sha256 (node:crypto)" : bare.name, op, size: c.size, batch: 1, concurrency: 1, limit: true });
+        ctx.recordTiming(t, {
+          group,
+          impl:
+            c.op === "sign"
+              ? "bare ed25519 (node:crypto)"
+              : c.op === "hmac"
+                ? "bare hmac-sha256 (node:crypto)"
+                : bare.name,
+          op,
+          size: c.size,
+          batch: 1,
+          concurrency: 1,
+          limit: true,
+        });
     }
     for (const c of mine) {
       const t = timings.get(label(c, "engine"));
-      if (t !== undefined) ctx.recordTiming(t, { group, impl: "engine", op, size: c.size, batch: c.batch, concurrency: 1 });
+      if (t !== undefined)
+        ctx.recordTiming(t, { group, impl: "engine", op, size: c.size, batch: c.batch, concurrency: 1 });
     }
     const find = (impl: "engine" | "limit", size: number, batch: number) =>
       ctx.find(

@@ -1,5 +1,5 @@
 import { createDecipheriv, randomBytes } from "node:crypto";
-import { SkipLayer, type RunContext } from "../lib/context.ts";
+import { type RunContext, SkipLayer } from "../lib/context.ts";
 import { buildGoPeer, type GoResult, goPeerCheck, runGoPeer } from "../lib/go.ts";
 import { mergeTimings, type Timing } from "../lib/measure.ts";
 import { formatSize, median } from "../lib/stats.ts";
@@ -41,7 +41,7 @@ export async function runPeer(ctx: RunContext): Promise<void> {
   const built = await buildGoPeer(ctx.options.root, ctx.options.tmp);
   if ("reason" in built) throw new SkipLayer(`${built.reason}: the Go peer is not measured`);
   await checkGoPeer(built.bin);
-  const engine = await loadEngine(ctx.options.root);
+  const engine = await loadEngine(ctx.options.root, ctx.options.tmp);
   await engine.write("keys/peer", { type: "aes256-gcm96" });
   const { measure } = ctx.options;
   const sizes = ctx.options.quick ? [64, 16 * 1024] : SIZES;
@@ -66,7 +66,8 @@ export async function runPeer(ctx: RunContext): Promise<void> {
         return Buffer.from(JSON.stringify({ data: resp?.data ?? null }));
       };
       const check = JSON.parse((await fn()).toString()) as { data: Record<string, unknown> };
-      if (op === "decrypt" && check.data["plaintext"] !== b64(pt)) throw new Error("engine decrypt round trip failed");
+      if (op === "decrypt" && check.data["plaintext"] !== b64(pt))
+        throw new Error("engine decrypt round trip failed");
       if (op === "encrypt" && !String(check.data["ciphertext"]).startsWith("vault:v1:"))
         throw new Error("engine encrypt did not return a vault:v1: ciphertext");
 

@@ -37,7 +37,7 @@ const MiB = 1024 * 1024;
 /** Layer 1: AEADs against `openssl speed -evp`, then signatures, HMAC and HKDF, noble against node:crypto. */
 export async function runPrimitives(ctx: RunContext): Promise<void> {
   const quick = ctx.options.quick;
-  const project = await loadProjectAead(ctx.options.root);
+  const project = await loadProjectAead(ctx.options.root, ctx.options.tmp);
   if (project === null) ctx.progress.line(`${PROJECT_AEAD} not available yet: measuring the candidates only`);
   const impls: AeadImpl[] = [...AEAD_IMPLS, ...(project !== null ? [project] : [])];
   const algs: readonly AeadName[] = quick ? ["aes-256-gcm"] : AEADS;

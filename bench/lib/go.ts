@@ -47,8 +47,13 @@ export async function buildGoPeer(root: string, tmp: string): Promise<{ bin: str
   return { bin };
 }
 
-export async function runGoPeer(bin: string, args: Record<string, string | number | boolean>): Promise<GoResult> {
-  const argv = Object.entries(args).flatMap(([k, v]) => (v === true ? [`-${k}`] : v === false ? [] : [`-${k}`, String(v)]));
+export async function runGoPeer(
+  bin: string,
+  args: Record<string, string | number | boolean>,
+): Promise<GoResult> {
+  const argv = Object.entries(args).flatMap(([k, v]) =>
+    v === true ? [`-${k}`] : v === false ? [] : [`-${k}`, String(v)],
+  );
   const { stdout } = await run(bin, argv, { timeout: 120_000, maxBuffer: 64 << 20 });
   return JSON.parse(stdout) as GoResult;
 }
