@@ -7,10 +7,14 @@ import { pathConfigKeys } from "./paths/path-config-keys.ts";
 import { pathDatakey } from "./paths/path-datakey.ts";
 import { pathDecrypt } from "./paths/path-decrypt.ts";
 import { pathEncrypt } from "./paths/path-encrypt.ts";
+import { pathHash } from "./paths/path-hash.ts";
+import { pathHmac } from "./paths/path-hmac.ts";
 import { pathKeys, pathListKeys } from "./paths/path-keys.ts";
 import { pathKeysConfig } from "./paths/path-keys-config.ts";
+import { pathRandom } from "./paths/path-random.ts";
 import { pathRewrap } from "./paths/path-rewrap.ts";
 import { pathRotate } from "./paths/path-rotate.ts";
+import { pathSign, pathVerify } from "./paths/path-sign-verify.ts";
 import { pathTrim } from "./paths/path-trim.ts";
 import { MIN_CACHE_SIZE, TransitState } from "./state.ts";
 
@@ -48,6 +52,11 @@ export function buildTransitBackend(t: TransitState, options: TransitOptions = {
       pathTrim(t),
       pathCacheConfig(t),
       pathConfigKeys(t),
+      pathSign(t),
+      pathVerify(t),
+      pathHmac(t),
+      pathHash(),
+      pathRandom(),
     ],
     initialize: async (storage) => {
       const size = await t.readCacheSize(storage);
