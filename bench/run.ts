@@ -58,7 +58,7 @@ async function main(): Promise<number> {
     quick: args.quick,
     measure: args.quick
       ? { timeMs: 40, warmupMs: 20, rounds: 1, batchTargetMs: 0.2 }
-      : { timeMs: 120, warmupMs: 60, rounds: 3, batchTargetMs: 0.5 },
+      : { timeMs: 100, warmupMs: 60, rounds: 5, batchTargetMs: 0.5 },
     loadSeconds: args.quick ? 1 : 4,
     root: ROOT,
     tmp,

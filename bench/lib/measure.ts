@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { Bench } from "tinybench";
 import type { Progress } from "./progress.ts";
-import { median, quantileSorted } from "./stats.ts";
+import { bestRound, median, quantileSorted } from "./stats.ts";
 
 /**
  * In-process measurement with tinybench.
@@ -13,9 +13,9 @@ import { median, quantileSorted } from "./stats.ts";
  * `batchTargetMs`. The Go peer (bench/go-peer) times its loops the same way.
  *
  * Tasks that are compared with each other run in the same Bench, in
- * interleaved rounds (the order alternates), and each task's figure is the
- * median of its rounds: on a shared 2-core machine this keeps a burst of
- * other work from landing on one side of a ratio only.
+ * interleaved rounds (the order alternates), and each task's figure is its
+ * best round (see bestRound): on a shared 2-core machine this keeps a burst
+ * of other work from landing on one side of a ratio only.
  */
 export interface TaskDef {
   key: string;
@@ -132,7 +132,7 @@ export async function measureTasks(
   for (const { def, k } of prepared) {
     const rounds = perRound.get(def.key) ?? [];
     const samples = (perSamples.get(def.key) ?? []).sort((a, b) => a - b);
-    const opsPerSec = median(rounds);
+    const opsPerSec = bestRound(rounds);
     out.set(def.key, {
       opsPerSec,
       meanUs: 1e6 / opsPerSec,
@@ -179,12 +179,12 @@ export async function closedLoop(
   return { opsPerSec: done / seconds, latenciesUs: latencies, seconds };
 }
 
-/** Combines the Timing of one task over separately run rounds (the figure stays the median of rounds). */
+/** Combines the Timing of one task over separately run rounds (the figure stays the best round). */
 export function mergeTimings(list: readonly Timing[]): Timing {
   const first = list[0];
   if (first === undefined) throw new Error("mergeTimings: nothing to merge");
   const rounds = list.flatMap((t) => t.rounds);
-  const opsPerSec = median(rounds);
+  const opsPerSec = bestRound(rounds);
   return {
     opsPerSec,
     meanUs: 1e6 / opsPerSec,

@@ -110,7 +110,7 @@ export function renderMarkdown(r: Results): string {
   );
   out.push("");
   out.push(
-    "Figures are medians of interleaved rounds; a ratio is ours over the limit measured next to it in the same run. " +
+    "Each figure is the best of interleaved rounds (other work on this shared machine only slows a round down; every round is in latest.json); a ratio is ours over the limit measured next to it in the same run. " +
       "Cells: calls/s (items/s for batches, bytes/s from 1 KiB), and the ratio to the group's limit in bold.",
   );
   out.push("");

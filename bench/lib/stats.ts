@@ -57,3 +57,14 @@ export function formatMicros(us: number | undefined): string {
   if (us >= 10) return `${us.toFixed(1)} µs`;
   return `${us.toFixed(2)} µs`;
 }
+
+/**
+ * The figure reported for a task measured in several interleaved rounds: the
+ * best round. On a shared machine other work only ever slows a round down,
+ * so the fastest round is the least disturbed estimate of the cost; every
+ * side of a ratio is taken the same way. The rounds themselves are kept in
+ * latest.json.
+ */
+export function bestRound(rounds: readonly number[]): number {
+  return rounds.length === 0 ? Number.NaN : Math.max(...rounds);
+}

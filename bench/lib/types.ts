@@ -44,7 +44,7 @@ export interface Measurement {
   samples: number;
   /** In-process layers: calls timed together per sample (the sample is their mean). */
   callsPerSample?: number;
-  /** ops/s of each interleaved round; the figure is their median. */
+  /** ops/s of each interleaved round; the figure is the best of them (bench/lib/stats.ts bestRound). */
   rounds?: number[];
   /** The platform's own limit for this group, drawn dashed in the chart. */
   limit?: boolean;
