@@ -1,0 +1,87 @@
+/**
+ * What the dev host needs from a mounted plugin backend: the calls Vault makes
+ * on a logical.Backend through the plugin protocol. The real implementation is
+ * the go-plugin client in src/pluginhost (adapted in ./plugin.ts); tests of
+ * the HTTP mapping use a stand-in. The host never links the engine itself.
+ */
+import type { Operation } from "../framework/request.ts";
+import type { Storage } from "../framework/storage.ts";
+
+/** A backend's error as it crosses the plugin protocol (pb.ProtoError). */
+export interface BackendError {
+  /** ErrorKind numbering (pb.ProtoError err_type). */
+  kind: number;
+  message: string;
+  /** HTTP status for ErrorKind.Coded. */
+  code?: number;
+}
+
+export interface BackendSecret {
+  leaseId?: string;
+  renewable?: boolean;
+  /** Seconds. */
+  ttl?: number;
+}
+
+/** logical.Response, as much of it as a secrets engine fills. */
+export interface BackendResponse {
+  data?: Record<string, unknown> | null;
+  warnings?: string[] | null;
+  /** Answer with this status and the usual envelope (the framework's LogicalResponse.statusCode). */
+  statusCode?: number;
+  redirect?: string;
+  headers?: Record<string, string[]>;
+  secret?: BackendSecret | null;
+}
+
+export interface HostRequest {
+  id: string;
+  operation: Operation;
+  /** Relative to the mount, no leading slash. */
+  path: string;
+  data: Record<string, unknown> | undefined;
+  mountPoint: string;
+  mountType: string;
+  headers: Record<string, string[]>;
+  clientToken: string;
+}
+
+export interface RequestResult {
+  response: BackendResponse | null;
+  error: BackendError | null;
+}
+
+export interface ExistenceResult {
+  checkFound: boolean;
+  exists: boolean;
+  error?: BackendError | null;
+}
+
+/** One mount of the plugin. */
+export interface MountBackend {
+  handleRequest(req: HostRequest): Promise<RequestResult>;
+  handleExistenceCheck(req: HostRequest): Promise<ExistenceResult>;
+  invalidateKey?(key: string): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export interface MountOptions {
+  storage: Storage;
+  backendUUID: string;
+  mountPoint: string;
+  config: Record<string, string>;
+}
+
+/** A running plugin process: mounts are set up in it; it may die. */
+export interface PluginInstance {
+  mount(opts: MountOptions): Promise<MountBackend>;
+  /** Resolves when the process has exited, with why. */
+  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  /** True once the process is gone. */
+  readonly dead: boolean;
+  /** Graceful stop: Cleanup, GRPCController.Shutdown, then a kill if it lingers. */
+  shutdown(): Promise<void>;
+  readonly pid: number | undefined;
+}
+
+export type PluginLauncher = () => Promise<PluginInstance>;
