@@ -28,6 +28,8 @@ export interface Engine {
   write(path: string, data: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** Whether a path exists in this engine (sign/ and hmac/ land later than encrypt/). */
   hasPath(path: string, probe: Record<string, unknown>): Promise<boolean>;
+  /** Another engine (a cold cache) on the same storage, as after a plugin restart. */
+  fresh(): EngineBackend;
 }
 
 type BackendModule = {
@@ -61,7 +63,8 @@ export async function loadEngine(root: string, tmp: string): Promise<Engine> {
       throw e;
     }
   };
-  return { backend, storage, write, hasPath };
+  const create = mod.createTransitBackend;
+  return { backend, storage, write, hasPath, fresh: () => create() };
 }
 
 export const b64 = (data: Uint8Array): string =>

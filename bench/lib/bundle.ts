@@ -12,11 +12,11 @@ import { build } from "esbuild";
  * as `npm run build` (tsc) emits it: no minification, same ES2022 code.
  */
 export async function loadProjectModule<T>(root: string, rel: string, tmp: string): Promise<T | null> {
-  const entry = path.join(root, rel);
+  const entry = path.isAbsolute(rel) ? rel : path.join(root, rel);
   if (!existsSync(entry)) return null;
   const outDir = path.join(tmp, "bundles");
   mkdirSync(outDir, { recursive: true });
-  const outfile = path.join(outDir, `${rel.replace(/[/\\]/g, "_").replace(/\.ts$/, "")}.mjs`);
+  const outfile = path.join(outDir, `${path.relative(root, entry).replace(/[/\\.]+/g, "_")}.mjs`);
   await build({
     entryPoints: [entry],
     outfile,
