@@ -18,7 +18,10 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** The project's own plugin executable: the built single file if there is one, else the TypeScript entry via tsx. */
 export function defaultPluginCommand(): string[] {
-  for (const built of ["dist/plugin/vault-plugin-secrets-transit-ts.mjs", "dist/vault-plugin-secrets-transit-ts"]) {
+  for (const built of [
+    "dist/plugin/vault-plugin-secrets-transit-ts.mjs",
+    "dist/vault-plugin-secrets-transit-ts",
+  ]) {
     const file = resolve(REPO_ROOT, built);
     if (existsSync(file)) return built.endsWith(".mjs") ? [process.execPath, file] : [file];
   }

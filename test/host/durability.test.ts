@@ -57,7 +57,9 @@ function sha256File(file: string): string {
 }
 
 function pluginPid(host: RunningHost): number {
-  const pids = [...host.stderr().matchAll(/"plugin process started"[^\n]*"pid":(\d+)/g)].map((m) => Number(m[1]));
+  const pids = [...host.stderr().matchAll(/"plugin process started"[^\n]*"pid":(\d+)/g)].map((m) =>
+    Number(m[1]),
+  );
   const pid = pids.at(-1);
   if (pid === undefined) throw new Error(`no plugin pid in the host log:\n${host.stderr()}`);
   return pid;
@@ -79,10 +81,14 @@ describe("restart persistence", () => {
     let host = await startHost({ dataDir: dir, token });
     expect(statSync(join(dir, "unseal.key")).mode & 0o777).toBe(0o600);
     await api(host, "POST", "transit/keys/p1");
-    const v1 = (await api(host, "POST", "transit/encrypt/p1", { plaintext: b64("first") })).data["ciphertext"];
+    const v1 = (await api(host, "POST", "transit/encrypt/p1", { plaintext: b64("first") })).data[
+      "ciphertext"
+    ];
     await api(host, "POST", "transit/keys/p1/rotate");
     await api(host, "POST", "transit/keys/p1/rotate");
-    const v3 = (await api(host, "POST", "transit/encrypt/p1", { plaintext: b64("third") })).data["ciphertext"];
+    const v3 = (await api(host, "POST", "transit/encrypt/p1", { plaintext: b64("third") })).data[
+      "ciphertext"
+    ];
     await api(host, "POST", "transit/keys/p2", { type: "ed25519" });
     const sig = (await api(host, "POST", "transit/sign/p2", { input: b64("m") })).data["signature"];
     expect(await host.stop()).toBe(0);
@@ -182,7 +188,11 @@ describe("the raw database file", () => {
     const unseal = Buffer.from(readFileSync(join(dir, "unseal.key"), "utf8").trim(), "base64");
     const needles: Buffer[] = [Buffer.from(CANARY_PLAINTEXT), Buffer.from(token), unseal, ...keys];
     for (const secret of needles) {
-      for (const form of [secret, Buffer.from(secret.toString("base64")), Buffer.from(secret.toString("hex"))]) {
+      for (const form of [
+        secret,
+        Buffer.from(secret.toString("base64")),
+        Buffer.from(secret.toString("hex")),
+      ]) {
         expect(file.includes(form.subarray(0, Math.min(form.length, 24)))).toBe(false);
       }
     }

@@ -59,10 +59,15 @@ async function api(
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
-  return { status: res.status, body: text === "" ? null : (JSON.parse(text) as Record<string, unknown>), text };
+  return {
+    status: res.status,
+    body: text === "" ? null : (JSON.parse(text) as Record<string, unknown>),
+    text,
+  };
 }
 
-const dataOf = (r: { body: Record<string, unknown> | null }) => (r.body?.["data"] ?? {}) as Record<string, unknown>;
+const dataOf = (r: { body: Record<string, unknown> | null }) =>
+  (r.body?.["data"] ?? {}) as Record<string, unknown>;
 
 describe("node-vault against the dev host", () => {
   it("sees a healthy, unsealed server with transit mounted", async () => {
@@ -117,9 +122,15 @@ describe("node-vault against the dev host", () => {
     await v.write("transit/keys/nv-ed", { type: "ed25519" });
     const signed = await v.write("transit/sign/nv-ed", { input: b64("message") });
     expect(signed.data.signature).toMatch(/^vault:v1:/);
-    const ok = await v.write("transit/verify/nv-ed", { input: b64("message"), signature: signed.data.signature });
+    const ok = await v.write("transit/verify/nv-ed", {
+      input: b64("message"),
+      signature: signed.data.signature,
+    });
     expect(ok.data.valid).toBe(true);
-    const bad = await v.write("transit/verify/nv-ed", { input: b64("other"), signature: signed.data.signature });
+    const bad = await v.write("transit/verify/nv-ed", {
+      input: b64("other"),
+      signature: signed.data.signature,
+    });
     expect(bad.data.valid).toBe(false);
   });
 
@@ -194,7 +205,10 @@ describe("plain fetch against the dev host", () => {
   it("signs and verifies", async () => {
     await api("POST", "transit/keys/f-ec", { type: "ecdsa-p256" });
     const s = await api("POST", "transit/sign/f-ec", { input: b64("m") });
-    const v = await api("POST", "transit/verify/f-ec", { input: b64("m"), signature: dataOf(s)["signature"] });
+    const v = await api("POST", "transit/verify/f-ec", {
+      input: b64("m"),
+      signature: dataOf(s)["signature"],
+    });
     expect(dataOf(v)["valid"]).toBe(true);
   });
 
@@ -228,7 +242,9 @@ describe("plain fetch against the dev host", () => {
     expect((await api("GET", "transit/keys/f-aes", undefined, "wrong")).status).toBe(403);
     const nomount = await api("GET", "nomount/keys/x");
     expect(nomount.status).toBe(404);
-    expect(nomount.body).toEqual({ errors: ['no handler for route "nomount/keys/x". route entry not found.'] });
+    expect(nomount.body).toEqual({
+      errors: ['no handler for route "nomount/keys/x". route entry not found.'],
+    });
     expect((await api("GET", "transit/no/such/path")).status).toBe(404);
     const malformed = await fetch(`${host.url}/v1/transit/encrypt/f-aes`, {
       method: "POST",

@@ -117,7 +117,9 @@ export function startHost(opts: {
     proc.stdout?.on("data", onData);
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`dev host exited (code ${code}, signal ${signal}) before it started\nstderr:\n${err}`));
+      reject(
+        new Error(`dev host exited (code ${code}, signal ${signal}) before it started\nstderr:\n${err}`),
+      );
     });
   });
 }
