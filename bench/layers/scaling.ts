@@ -28,7 +28,7 @@ type Internals = {
  */
 async function addVersions(ctx: RunContext, engine: Engine, name: string, versions: number): Promise<string> {
   const { root, tmp } = ctx.options;
-  const entryFile = path.join(tmp, "scaling-internals.ts");
+  const entryFile = path.join(tmp, "scaling-internals.mjs");
   writeFileSync(
     entryFile,
     [
