@@ -2,16 +2,19 @@ import { Backend } from "../framework/backend.ts";
 import { type Logger, nullLogger } from "../util/logger.ts";
 import { AutoRotator } from "./auto-rotate.ts";
 import { POLICY_PREFIX } from "./keyring/manager.ts";
+import { pathBackup } from "./paths/path-backup.ts";
 import { pathCacheConfig } from "./paths/path-cache-config.ts";
 import { pathConfigKeys } from "./paths/path-config-keys.ts";
 import { pathDatakey } from "./paths/path-datakey.ts";
 import { pathDecrypt } from "./paths/path-decrypt.ts";
 import { pathEncrypt } from "./paths/path-encrypt.ts";
+import { pathExport } from "./paths/path-export.ts";
 import { pathHash } from "./paths/path-hash.ts";
 import { pathHmac } from "./paths/path-hmac.ts";
 import { pathKeys, pathListKeys } from "./paths/path-keys.ts";
 import { pathKeysConfig } from "./paths/path-keys-config.ts";
 import { pathRandom } from "./paths/path-random.ts";
+import { pathRestore } from "./paths/path-restore.ts";
 import { pathRewrap } from "./paths/path-rewrap.ts";
 import { pathRotate } from "./paths/path-rotate.ts";
 import { pathSign, pathVerify } from "./paths/path-sign-verify.ts";
@@ -57,6 +60,9 @@ export function buildTransitBackend(t: TransitState, options: TransitOptions = {
       pathHmac(t),
       pathHash(),
       pathRandom(),
+      pathExport(t),
+      pathBackup(t),
+      pathRestore(t),
     ],
     initialize: async (storage) => {
       const size = await t.readCacheSize(storage);

@@ -1,0 +1,38 @@
+import { invalidRequest } from "../../framework/errors.ts";
+import { genericNameRegex, type PathDefinition } from "../../framework/path.ts";
+import { cloneKeyring } from "../keyring/keyring.ts";
+import { toVaultBackup } from "../keyring/vault-json.ts";
+import type { TransitState } from "../state.ts";
+
+/**
+ * backup/:name: the key in Vault's own backup format (keysutil
+ * Policy.Backup), allowed only for keys that are both exportable and
+ * allow_plaintext_backup. Like Vault, it records the backup on the key
+ * (backup_info) before answering.
+ */
+export function pathBackup(t: TransitState): PathDefinition {
+  return {
+    pattern: `backup/${genericNameRegex("name")}`,
+    fields: { name: { type: "string", description: "Name of the key" } },
+    operations: {
+      read: async (req, d) => {
+        const name = d.get<"string">("name");
+        return t.keyrings.exclusive(name, async () => {
+          const ring = await t.keyrings.get(req.storage, name);
+          // Vault answers these three with 500; they are the caller's mistakes.
+          if (ring === null) throw invalidRequest(`key "${name}" not found`);
+          if (!ring.exportable) throw invalidRequest("exporting is disallowed on the policy");
+          if (!ring.allowPlaintextBackup)
+            throw invalidRequest("plaintext backup is disallowed on the policy");
+          const next = cloneKeyring(ring);
+          next.backupInfo = { time: new Date(t.now()).toISOString(), version: ring.latestVersion };
+          await t.keyrings.store(req.storage, next);
+          t.logger.info("key backed up", { key: name, version: ring.latestVersion });
+          return { data: { backup: toVaultBackup(next) } };
+        });
+      },
+    },
+    helpSynopsis: "Backup the named key",
+    helpDescription: "This path is used to backup the named key.",
+  };
+}
