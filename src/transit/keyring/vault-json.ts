@@ -52,7 +52,12 @@ export function goTime(rfc3339: string): string {
   return `${m[1]}${frac === "" ? "" : `.${frac}`}${m[3]}`;
 }
 
-/** Parses a Go RFC 3339 time into a UTC RFC 3339 string keeping up to nanoseconds. */
+/**
+ * Parses a Go RFC 3339 time into a UTC RFC 3339 string keeping up to
+ * nanoseconds, with at least the three fraction digits Date.toISOString
+ * writes (the engine's own format), so a restored time reads back as it
+ * was written.
+ */
 export function parseGoTime(s: string): string | null {
   const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|([+-])(\d\d):(\d\d))$/.exec(s);
   if (m === null) return null;
@@ -66,8 +71,12 @@ export function parseGoTime(s: string): string | null {
   }
   if (Number.isNaN(d.getTime())) return null;
   const base = d.toISOString().slice(0, 19);
-  const frac = (m[7] ?? "").replace(/0+$/, "");
-  return `${base}${frac === "" ? "" : `.${frac}`}Z`;
+  const frac = (m[7] ?? "").replace(/0+$/, "").padEnd(3, "0");
+  return `${base}.${frac}Z`;
+}
+
+function isZeroTime(t: string): boolean {
+  return t.startsWith("0001-01-01T00:00:00");
 }
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
@@ -327,7 +336,7 @@ function entryFromJson(ring: Keyring, o: Obj, version: number): KeyVersion {
   const time = parseGoTime(str(o, "time"));
   const legacy = int(o, "creation_time");
   const entry: KeyVersion = {
-    creationTime: time !== null && time !== ZERO_TIME ? time : new Date(legacy * 1000).toISOString(),
+    creationTime: time !== null && !isZeroTime(time) ? time : new Date(legacy * 1000).toISOString(),
   };
   const key = bytes(o, "key");
   const hmacKey = bytes(o, "hmac_key");
@@ -390,6 +399,7 @@ function entryFromJson(ring: Keyring, o: Obj, version: number): KeyVersion {
     try {
       k = ecKey(type, x as bigint, y as bigint, d);
     } catch (e) {
+      if (e instanceof BackupFormatError && e.message.startsWith("version ")) throw e;
       return bad(e instanceof BackupFormatError ? e.message : "invalid EC key");
     }
     const pub = k.type === "private" ? createPublicKey(k) : k;
@@ -411,6 +421,7 @@ function entryFromJson(ring: Keyring, o: Obj, version: number): KeyVersion {
         return bad("no RSA key");
       }
     } catch (e) {
+      if (e instanceof BackupFormatError && e.message.startsWith("version ")) throw e;
       return bad(e instanceof BackupFormatError ? e.message : "invalid RSA key");
     }
     if (pub.asymmetricKeyDetails?.modulusLength !== rsaBits(type))
@@ -477,6 +488,12 @@ export function fromVaultBackup(blob: string, name: string): Keyring {
     throw new BackupFormatError("min_available_version is out of range");
   }
   if (ring.minDecryptionVersion === 0) ring.minDecryptionVersion = 1;
+  if (ring.minEncryptionVersion > 0 && ring.minEncryptionVersion < ring.minDecryptionVersion) {
+    // keysutil handleArchiving's sanity check, which fails Vault's restore too.
+    throw new BackupFormatError(
+      `minimum decryption version of ${ring.minDecryptionVersion} is greater than minimum encryption version ${ring.minEncryptionVersion}`,
+    );
+  }
 
   const keys = isObj(field(p, "keys")) ? (field(p, "keys") as Obj) : {};
   const archivedKeys = isObj(field(doc, "archived_keys")) ? (field(doc, "archived_keys") as Obj) : {};
