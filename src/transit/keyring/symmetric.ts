@@ -1,13 +1,7 @@
-import {
-  constants,
-  createHmac,
-  createPrivateKey,
-  createPublicKey,
-  privateDecrypt,
-  publicEncrypt,
-} from "node:crypto";
+import { constants, createHmac, createPublicKey, publicEncrypt } from "node:crypto";
 import { type AeadAlgorithm, NONCE_SIZE, open, seal } from "../../crypto/aead.ts";
 import { randomPooled } from "../../crypto/random-pool.ts";
+import { rsaDecrypt as rsaDecryptRaw } from "../../crypto/rsa.ts";
 import { internalError, userError } from "../../framework/errors.ts";
 import { decodeStdBase64, encodeStdBase64 } from "../../util/base64.ts";
 import { getKey, keyEntry } from "./derive.ts";
@@ -190,17 +184,10 @@ function rsaDecrypt(ring: Keyring, version: number, ciphertext: Uint8Array, padd
   if (entry.privateKey === undefined) {
     throw internalError("cannot decrypt ciphertext, key version does not have a private counterpart");
   }
-  if (padding !== "oaep") throw userError("unsupported padding scheme for decryption: pkcs1v15");
-  try {
-    return privateDecrypt(
-      {
-        key: createPrivateKey({ key: Buffer.from(entry.privateKey), format: "der", type: "pkcs8" }),
-        padding: constants.RSA_PKCS1_OAEP_PADDING,
-        oaepHash: "sha256",
-      },
-      ciphertext,
-    );
-  } catch {
+  // PKCS #1 v1.5 goes through crypto/rsa's own unpadding: Node 20 refuses
+  // RSA_PKCS1_PADDING in privateDecrypt (CVE-2023-46809).
+  const plain = rsaDecryptRaw(entry.privateKey, ciphertext, padding, "sha2-256");
+  if (plain === null)
     throw internalError("failed to RSA decrypt the ciphertext: crypto/rsa: decryption error");
-  }
+  return plain;
 }
