@@ -16,6 +16,16 @@ import { quantile } from "../lib/stats.ts";
 const NOMINAL_MESSAGE = 384;
 export const IN_FLIGHT = 64;
 
+/**
+ * The certificate names localhost; the connection goes to 127.0.0.1. Newer
+ * Node refuses an IP address as the TLS server name, so the name checked is
+ * set explicitly, as go-plugin's client does with its own server name.
+ */
+export const TLS_NAME_OPTIONS: grpc.ChannelOptions = {
+  "grpc.ssl_target_name_override": "localhost",
+  "grpc.default_authority": "localhost",
+};
+
 function echoOnce(client: EchoClientType, msg: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     client.Echo(msg, (err, res) => (err === null ? resolve(res) : reject(err)));
@@ -40,6 +50,7 @@ export async function runGrpc(ctx: RunContext): Promise<void> {
       Buffer.from(mtls.clientKey),
       Buffer.from(mtls.clientCert),
     ),
+    TLS_NAME_OPTIONS,
   ) as EchoClientType;
   try {
     const size = NOMINAL_MESSAGE;
