@@ -126,7 +126,9 @@ export async function runHttp(ctx: RunContext): Promise<void> {
     } catch (e) {
       await host.stop();
       rmSync(host.dir, { recursive: true, force: true });
-      host = { reason: `the dev host answers but its plugin does not: ${(e as Error).message.split("\n")[0]}` };
+      host = {
+        reason: `the dev host answers but its plugin does not: ${(e as Error).message.split("\n")[0]}`,
+      };
     }
   }
   try {
