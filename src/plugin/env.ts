@@ -1,0 +1,75 @@
+/**
+ * What Vault (through go-plugin and sdk/helper/pluginutil) tells the plugin in
+ * its environment, checked once at start.
+ */
+
+/** Vault's backend plugin handshake (sdk/plugin/serve.go HandshakeConfig). */
+export const MAGIC_COOKIE_KEY = "VAULT_BACKEND_PLUGIN";
+export const MAGIC_COOKIE_VALUE = "6669da05-b1c8-4f49-97d9-c8e5bed98e20";
+
+/**
+ * App protocol versions we serve, as Vault's ServeMultiplex: 3 and 4 a single
+ * backend (3 is kept by Vault for old hosts and is identical to 4), 5 the
+ * multiplexed backend.
+ */
+export const SUPPORTED_VERSIONS = [5, 4, 3] as const;
+export const MULTIPLEXED_VERSION = 5;
+
+export interface PluginEnv {
+  appVersion: number;
+  minPort: number;
+  maxPort: number;
+  clientCertPem: string;
+  metadataMode: boolean;
+}
+
+export class EnvError extends Error {}
+
+/** go-plugin protocolVersion(): the highest version both sides accept; with no match, our lowest (the host then reports it). */
+export function negotiateVersion(hostList: string | undefined): number {
+  const host = new Set<number>();
+  for (const s of (hostList ?? "").split(",")) {
+    const n = Number.parseInt(s.trim(), 10);
+    if (Number.isInteger(n) && /^\s*\d+\s*$/.test(s)) host.add(n);
+  }
+  for (const v of SUPPORTED_VERSIONS) if (host.has(v)) return v;
+  return SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1]!;
+}
+
+function port(name: string, raw: string | undefined): number {
+  if (raw === undefined || raw === "") return 0;
+  if (!/^\d+$/.test(raw.trim()))
+    throw new EnvError(`couldn't get value from ${name}: ${JSON.stringify(raw)}`);
+  const n = Number.parseInt(raw, 10);
+  if (n > 65535) throw new EnvError(`${name} value of ${n} is not a TCP port`);
+  return n;
+}
+
+export function readPluginEnv(env: NodeJS.ProcessEnv): PluginEnv {
+  const minPort = port("PLUGIN_MIN_PORT", env["PLUGIN_MIN_PORT"]);
+  const maxPort = port("PLUGIN_MAX_PORT", env["PLUGIN_MAX_PORT"]);
+  if (minPort > maxPort) {
+    throw new EnvError(
+      `PLUGIN_MIN_PORT value of ${minPort} is greater than PLUGIN_MAX_PORT value of ${maxPort}`,
+    );
+  }
+  const clientCertPem = env["PLUGIN_CLIENT_CERT"] ?? "";
+  if (clientCertPem === "") {
+    const autoMtls = env["VAULT_PLUGIN_AUTOMTLS_ENABLED"] ?? env["BAO_PLUGIN_AUTOMTLS_ENABLED"];
+    const why =
+      autoMtls === "false"
+        ? "Vault started it with VAULT_PLUGIN_AUTOMTLS_ENABLED=false (the unwrap-token TLS of older Vault versions is not supported)"
+        : "PLUGIN_CLIENT_CERT is not set";
+    throw new EnvError(
+      `this plugin only runs with go-plugin's automatic mutual TLS, and ${why}; refusing to serve without client certificates`,
+    );
+  }
+  const metadataMode = (env["VAULT_PLUGIN_METADATA_MODE"] ?? env["BAO_PLUGIN_METADATA_MODE"]) === "true";
+  return {
+    appVersion: negotiateVersion(env["PLUGIN_PROTOCOL_VERSIONS"]),
+    minPort,
+    maxPort,
+    clientCertPem,
+    metadataMode,
+  };
+}
