@@ -42,7 +42,10 @@ export interface HostRequest {
   data: Record<string, unknown> | undefined;
   mountPoint: string;
   mountType: string;
+  /** The mount's accessor (Vault's Request.MountAccessor). */
+  mountAccessor?: string;
   headers: Record<string, string[]>;
+  /** The caller's token as the host received it; the plugin client passes on only a salted hash of it. */
   clientToken: string;
 }
 
@@ -70,6 +73,8 @@ export interface MountOptions {
   backendUUID: string;
   mountPoint: string;
   config: Record<string, string>;
+  /** SystemView.LocalMount for this mount. */
+  local?: boolean;
 }
 
 /** A running plugin process: mounts are set up in it; it may die. */

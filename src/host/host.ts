@@ -65,6 +65,32 @@ export interface StartInfo {
   mounts: string[];
 }
 
+const DRAIN_TIMEOUT_MS = 30_000;
+
+/** Reads and drops the rest of a request body, up to `limit` bytes and `timeoutMs`. */
+function drainRequest(req: IncomingMessage, limit: number, timeoutMs: number): Promise<void> {
+  if (req.complete || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = () => {
+      clearTimeout(timer);
+      req.off("data", onData);
+      req.off("end", done);
+      req.off("close", done);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > limit) done();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    req.on("data", onData);
+    req.once("end", done);
+    req.once("close", done);
+    req.resume();
+  });
+}
+
 function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -250,7 +276,17 @@ export class DevHost {
     clientToken: string,
     id: string = randomUUID(),
   ): HostRequest {
-    return { id, operation, path, data, mountPoint: entry.path, mountType: entry.type, headers, clientToken };
+    return {
+      id,
+      operation,
+      path,
+      data,
+      mountPoint: entry.path,
+      mountType: entry.type,
+      mountAccessor: entry.accessor,
+      headers,
+      clientToken,
+    };
   }
 
   private sysDeps(): SysDeps {
@@ -341,7 +377,12 @@ export class DevHost {
       parsed = buildLogicalRequest(method, path, url.searchParams, req.headers, body);
     } catch (e) {
       if (e instanceof HttpError) {
-        if (e.status === 413) res.setHeader("Connection", "close");
+        if (e.status === 413) {
+          // Answer once the client has sent its body: a client still writing when the connection
+          // closes sees EPIPE instead of the 413 (fetch/undici does). Bounded in size and time.
+          res.setHeader("Connection", "close");
+          await drainRequest(req, this.config.maxRequestSize * 2 + 1024 * 1024, DRAIN_TIMEOUT_MS);
+        }
         return respondError(res, e.status, e.messages);
       }
       throw e;

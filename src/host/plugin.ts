@@ -1,18 +1,17 @@
 /**
  * The dev host's plugin launcher: starts the plugin executable as Vault does
- * through the go-plugin client in src/pluginhost, and adapts it to the host's
- * PluginInstance interface (./backend.ts).
- *
- * PROVISIONAL: src/pluginhost has not landed yet. Until it does, the module is
- * loaded dynamically and a missing client makes the launch fail with a clear
- * message (the host still starts; requests to mounts answer 500).
+ * through the go-plugin client in src/pluginhost (handshake, auto-mTLS,
+ * health, broker, multiplexing) and hands the host a PluginInstance
+ * (./backend.ts).
  */
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { PluginHostInstance } from "../pluginhost/index.ts";
 import type { Logger } from "../util/logger.ts";
 import type { PluginInstance, PluginLauncher } from "./backend.ts";
 import type { HostConfig } from "./config.ts";
+import { HOST_VERSION } from "./sys.ts";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -28,19 +27,18 @@ export function defaultPluginCommand(): string[] {
   return [process.execPath, "--import", "tsx", resolve(REPO_ROOT, "src/plugin/main.ts")];
 }
 
-export function createPluginLauncher(config: HostConfig, logger: Logger): PluginLauncher {
+export function createPluginLauncher(
+  config: HostConfig,
+  logger: Logger,
+  options: { clusterId?: string } = {},
+): PluginLauncher {
   const command = config.pluginCommand ?? defaultPluginCommand();
-  return async (): Promise<PluginInstance> => {
-    const specifier = "../pluginhost/index.ts";
-    let mod: unknown;
-    try {
-      mod = await import(specifier);
-    } catch {
-      throw new Error("the plugin client (src/pluginhost) is not available in this build");
-    }
-    void mod;
-    void command;
-    void logger;
-    throw new Error("the plugin client adapter is not written yet");
-  };
+  const pluginLogger = logger.named(config.pluginName);
+  return async (): Promise<PluginInstance> =>
+    PluginHostInstance.start({
+      command,
+      logger: pluginLogger,
+      vaultVersion: HOST_VERSION,
+      ...(options.clusterId === undefined ? {} : { clusterId: options.clusterId }),
+    });
 }

@@ -85,6 +85,7 @@ export class PluginSupervisor {
         backendUUID: entry.uuid,
         mountPoint: entry.path,
         config: { plugin_name: this.pluginName, plugin_type: "secret", plugin_version: entry.pluginVersion },
+        local: entry.local,
       });
       this.backends.set(entry.uuid, mounted);
       mounted.then(

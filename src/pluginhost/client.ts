@@ -1,0 +1,468 @@
+/**
+ * go-plugin's client for one plugin process, as Vault drives it: launch
+ * (protocol 5 first, then 3,4, as Vault's builtin plugin factory), mTLS
+ * channel to the plugin's address with its handshake certificate as the only
+ * root, health check of "plugin", broker stream, stdio stream,
+ * multiplexing support, and per mount Setup → Initialize → Type over the
+ * Backend service with the mount's multiplex_id metadata on every call.
+ */
+import { randomBytes } from "node:crypto";
+import * as grpc from "@grpc/grpc-js";
+import { HealthCheckResponse_ServingStatus, HealthClient } from "../gen/grpc/health/v1/health.js";
+import { GRPCBrokerClient } from "../gen/plugin/grpc_broker.js";
+import { GRPCControllerClient } from "../gen/plugin/grpc_controller.js";
+import { GRPCStdioClient, type StdioData, StdioData_Channel } from "../gen/plugin/grpc_stdio.js";
+import { PluginMultiplexingClient } from "../gen/sdk/helper/pluginutil/multiplexing.js";
+import { PluginVersionClient } from "../gen/sdk/logical/version.js";
+import {
+  BackendClient,
+  EventsService,
+  type InitializeReply,
+  ObservationsService,
+  StorageService,
+  SystemViewService,
+} from "../gen/sdk/plugin/pb/backend.js";
+import type {
+  ExistenceResult,
+  HostRequest,
+  MountBackend,
+  MountOptions,
+  RequestResult,
+} from "../host/backend.ts";
+import type { Logger } from "../util/logger.ts";
+import { HostBroker, MAX_MESSAGE } from "./broker.ts";
+import { type AutoMtlsCert, generateAutoMtlsCert } from "./certs.ts";
+import { HandshakeError } from "./handshake.ts";
+import { type ExitStatus, launchPluginProcess, type PluginProcess } from "./process.ts";
+import { eventsServer, observationsServer, storageServer, systemViewServer } from "./services.ts";
+import { fromExistenceReply, fromHandleRequestReply, fromProtoError, toProtoRequest } from "./translate.ts";
+
+/** sdk/helper/pluginutil MultiplexingCtxKey. */
+export const MULTIPLEX_METADATA_KEY = "multiplex_id";
+/** logical.TypeLogical. */
+export const BACKEND_TYPE_LOGICAL = 1;
+/** Vault's DefaultMaxRequestDuration. */
+const REQUEST_DEADLINE_MS = 90_000;
+const SETUP_DEADLINE_MS = 60_000;
+const HEALTH_DEADLINE_MS = 10_000;
+/** go-plugin Kill: how long a graceful exit may take before the process is killed. */
+const GRACEFUL_EXIT_MS = 2_000;
+
+export interface PluginClientOptions {
+  command: string[];
+  logger: Logger;
+  /** The host's version as Vault reports its own (VAULT_VERSION, PluginEnv). */
+  vaultVersion: string;
+  clusterId?: string;
+  startTimeoutMs?: number;
+  /** Salt for the client token the plugin sees (a hash of it, never the token). */
+  tokenSalt?: Uint8Array;
+  /** Offered protocol versions, in Vault's order of attempts (default [[5], [3, 4]]). */
+  versionAttempts?: number[][];
+}
+
+type Callback<T> = (error: grpc.ServiceError | null, response: T) => void;
+
+function unaryCall<T>(
+  invoke: (md: grpc.Metadata, options: Partial<grpc.CallOptions>, cb: Callback<T>) => grpc.ClientUnaryCall,
+  md: grpc.Metadata,
+  deadlineMs: number,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    invoke(md, { deadline: Date.now() + deadlineMs }, (e, r) => (e ? reject(e) : resolve(r)));
+  });
+}
+
+function grpcErrorText(e: unknown): string {
+  const se = e as Partial<grpc.ServiceError>;
+  if (typeof se.code === "number") return `${grpc.status[se.code] ?? se.code}: ${se.details ?? se.message}`;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Vault's base62.Random(10) for multiplexing ids. */
+function base62(n: number): string {
+  const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  let out = "";
+  while (out.length < n) {
+    for (const b of randomBytes(n * 2)) {
+      if (b < 248 && out.length < n) out += alphabet[b % 62];
+    }
+  }
+  return out;
+}
+
+/** One running plugin process and the gRPC connection to it. */
+export class PluginClient {
+  private readonly channel: grpc.Channel;
+  private readonly backend: BackendClient;
+  private readonly controller: GRPCControllerClient;
+  private readonly versionClient: PluginVersionClient;
+  private readonly broker: HostBroker;
+  private stdio: grpc.ClientReadableStream<StdioData> | null = null;
+  private closing: Promise<void> | null = null;
+  multiplexed = false;
+  readonly mounts = new Set<PluginMount>();
+
+  private constructor(
+    readonly proc: PluginProcess,
+    cert: AutoMtlsCert,
+    private readonly opts: PluginClientOptions,
+    private readonly logger: Logger,
+  ) {
+    const hs = proc.handshake;
+    const target = hs.network === "unix" ? `unix:${hs.address}` : hs.address;
+    const channelOptions: grpc.ChannelOptions = {
+      "grpc.ssl_target_name_override": "localhost",
+      "grpc.default_authority": "localhost",
+      "grpc.max_receive_message_length": MAX_MESSAGE,
+      "grpc.max_send_message_length": MAX_MESSAGE,
+    };
+    const creds = grpc.credentials.createSsl(
+      Buffer.from(hs.serverCertPem!),
+      Buffer.from(cert.keyPem),
+      Buffer.from(cert.certPem),
+    );
+    this.channel = new grpc.Channel(target, creds, channelOptions);
+    const clientOptions = { channelOverride: this.channel };
+    this.backend = new BackendClient(target, creds, clientOptions);
+    this.controller = new GRPCControllerClient(target, creds, clientOptions);
+    this.versionClient = new PluginVersionClient(target, creds, clientOptions);
+    this.broker = new HostBroker(
+      new GRPCBrokerClient(target, creds, clientOptions),
+      () =>
+        grpc.ServerCredentials.createSsl(
+          Buffer.from(hs.serverCertPem!),
+          [{ cert_chain: Buffer.from(cert.certPem), private_key: Buffer.from(cert.keyPem) }],
+          true,
+        ),
+      logger.named("broker"),
+    );
+    void proc.exited.then(() => this.onExit());
+  }
+
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  get dead(): boolean {
+    return this.proc.dead;
+  }
+
+  get exited(): Promise<ExitStatus> {
+    return this.proc.exited;
+  }
+
+  /** Starts the plugin as Vault does: protocol 5, and on a failed handshake protocols 3 and 4. */
+  static async start(opts: PluginClientOptions): Promise<PluginClient> {
+    const attempts = opts.versionAttempts ?? [[5], [3, 4]];
+    const errors: string[] = [];
+    for (const versions of attempts) {
+      const cert = await generateAutoMtlsCert();
+      let proc: PluginProcess;
+      try {
+        proc = await launchPluginProcess({
+          command: opts.command,
+          versions,
+          clientCertPem: cert.certPem,
+          vaultVersion: opts.vaultVersion,
+          logger: opts.logger,
+          ...(opts.startTimeoutMs === undefined ? {} : { startTimeoutMs: opts.startTimeoutMs }),
+        });
+      } catch (e) {
+        if (!(e instanceof HandshakeError)) throw e;
+        errors.push(`protocol ${versions.join(",")}: ${e.message}`);
+        opts.logger.debug("plugin handshake failed", { versions: versions.join(","), error: e.message });
+        continue;
+      }
+      const client = new PluginClient(proc, cert, opts, opts.logger);
+      try {
+        await client.connect();
+      } catch (e) {
+        await client.kill();
+        throw e;
+      }
+      return client;
+    }
+    throw new Error(`the plugin did not complete the handshake: ${errors.join("; ")}`);
+  }
+
+  private async connect(): Promise<void> {
+    const health = new HealthClient("unused", grpc.credentials.createInsecure(), {
+      channelOverride: this.channel,
+    });
+    let servingStatus: HealthCheckResponse_ServingStatus;
+    try {
+      const reply = await unaryCall<{ status: HealthCheckResponse_ServingStatus }>(
+        (md, o, cb) => health.check({ service: "plugin" }, md, o, cb),
+        new grpc.Metadata({ waitForReady: true }),
+        HEALTH_DEADLINE_MS,
+      );
+      servingStatus = reply.status;
+    } catch (e) {
+      throw new Error(`the plugin's health check failed: ${grpcErrorText(e)}`);
+    }
+    if (servingStatus !== HealthCheckResponse_ServingStatus.SERVING) {
+      throw new Error(`the plugin is not serving (health status ${servingStatus})`);
+    }
+
+    const stdio = new GRPCStdioClient("unused", grpc.credentials.createInsecure(), {
+      channelOverride: this.channel,
+    });
+    this.stdio = stdio.streamStdio({});
+    this.stdio.on("data", (d: StdioData) => {
+      const text = d.data.toString("utf8").trimEnd();
+      if (text === "") return;
+      const channel = d.channel === StdioData_Channel.STDERR ? "stderr" : "stdout";
+      for (const line of text.split("\n"))
+        this.logger.debug(`plugin ${channel}`, { line: line.slice(0, 4096) });
+    });
+    this.stdio.on("error", (e: grpc.ServiceError) => {
+      if (e.code !== grpc.status.CANCELLED && e.code !== grpc.status.UNIMPLEMENTED && !this.proc.dead) {
+        this.logger.debug("plugin stdio stream ended", { error: grpcErrorText(e) });
+      }
+    });
+
+    if (this.proc.handshake.appVersion >= 5) {
+      const mux = new PluginMultiplexingClient("unused", grpc.credentials.createInsecure(), {
+        channelOverride: this.channel,
+      });
+      try {
+        const reply = await unaryCall<{ supported: boolean }>(
+          (md, o, cb) => mux.multiplexingSupport({}, md, o, cb),
+          new grpc.Metadata(),
+          HEALTH_DEADLINE_MS,
+        );
+        this.multiplexed = reply.supported;
+      } catch (e) {
+        if ((e as grpc.ServiceError).code !== grpc.status.UNIMPLEMENTED) {
+          throw new Error(`the plugin's multiplexing support query failed: ${grpcErrorText(e)}`);
+        }
+        this.multiplexed = false;
+      }
+    }
+    this.logger.debug("plugin connected", {
+      pid: this.proc.pid,
+      protocol: this.proc.handshake.appVersion,
+      multiplexed: this.multiplexed,
+    });
+  }
+
+  /** Sets a mount up in this process: storage and system view through the broker, Setup, Initialize, Type. */
+  async mount(opts: MountOptions): Promise<PluginMount> {
+    if (this.proc.dead || this.closing !== null) throw new Error("the plugin process is gone");
+    const multiplexId = base62(10);
+    const md = new grpc.Metadata();
+    md.set(MULTIPLEX_METADATA_KEY, multiplexId);
+    const log = this.logger.named(opts.mountPoint.replace(/\/$/, ""));
+    const brokerId = this.broker.nextId();
+    await this.broker.acceptAndServe(brokerId, (server) => {
+      server.addService(StorageService, storageServer(opts.storage, log));
+      server.addService(
+        SystemViewService,
+        systemViewServer({
+          vaultVersion: this.opts.vaultVersion,
+          localMount: opts.local ?? false,
+          ...(this.opts.clusterId === undefined ? {} : { clusterId: this.opts.clusterId }),
+        }),
+      );
+      server.addService(EventsService, eventsServer(log));
+      server.addService(ObservationsService, observationsServer());
+    });
+    try {
+      const setup = await unaryCall<{ err: string }>(
+        (m, o, cb) =>
+          this.backend.setup({ brokerId, Config: opts.config, backendUUID: opts.backendUUID }, m, o, cb),
+        md,
+        SETUP_DEADLINE_MS,
+      );
+      if (setup.err !== "") throw new Error(`plugin setup failed: ${setup.err}`);
+    } catch (e) {
+      await this.broker.stop(brokerId);
+      throw e instanceof Error && e.message.startsWith("plugin setup failed")
+        ? e
+        : new Error(`plugin setup failed: ${grpcErrorText(e)}`);
+    }
+    const mount = new PluginMount(this, opts, brokerId, md, log);
+    this.mounts.add(mount);
+
+    // Vault logs a failed Initialize and keeps the mount; a plugin without Initialize is fine.
+    try {
+      const init = await unaryCall<InitializeReply>(
+        (m, o, cb) => this.backend.initialize({}, m, o, cb),
+        md,
+        SETUP_DEADLINE_MS,
+      );
+      const err = fromProtoError(init.err);
+      if (err !== null) log.error("plugin initialize failed", { error: err.message });
+    } catch (e) {
+      if ((e as grpc.ServiceError).code !== grpc.status.UNIMPLEMENTED) {
+        log.error("plugin initialize failed", { error: grpcErrorText(e) });
+      }
+    }
+    try {
+      const t = await unaryCall<{ type: number }>(
+        (m, o, cb) => this.backend.type({}, m, o, cb),
+        md,
+        HEALTH_DEADLINE_MS,
+      );
+      if (t.type !== BACKEND_TYPE_LOGICAL) {
+        log.warn("the plugin is not a secrets engine", { backend_type: t.type });
+      }
+    } catch (e) {
+      log.warn("plugin type query failed", { error: grpcErrorText(e) });
+    }
+    try {
+      const v = await unaryCall<{ pluginVersion: string }>(
+        (m, o, cb) => this.versionClient.version({}, m, o, cb),
+        md,
+        HEALTH_DEADLINE_MS,
+      );
+      mount.runningVersion = v.pluginVersion;
+    } catch {
+      // Plugins without the PluginVersion service run unversioned, as in Vault.
+    }
+    return mount;
+  }
+
+  /** @internal PluginMount's calls. */
+  call<T>(
+    invoke: (md: grpc.Metadata, options: Partial<grpc.CallOptions>, cb: Callback<T>) => grpc.ClientUnaryCall,
+    md: grpc.Metadata,
+    deadlineMs = REQUEST_DEADLINE_MS,
+  ): Promise<T> {
+    if (this.proc.dead) return Promise.reject(new Error("the plugin process is gone"));
+    return unaryCall(invoke, md, deadlineMs);
+  }
+
+  /** @internal */
+  get backendClient(): BackendClient {
+    return this.backend;
+  }
+
+  /** @internal */
+  stopBroker(id: number): Promise<void> {
+    return this.broker.stop(id);
+  }
+
+  get tokenSalt(): Uint8Array {
+    return this.opts.tokenSalt ?? PROCESS_SALT;
+  }
+
+  /** Graceful stop (go-plugin Kill): Cleanup of open mounts, broker closed, Controller.Shutdown, kill if it lingers. */
+  shutdown(): Promise<void> {
+    if (this.closing !== null) return this.closing;
+    this.closing = (async () => {
+      if (!this.proc.dead) {
+        for (const m of [...this.mounts]) await m.cleanup().catch(() => undefined);
+        await this.broker.close();
+        try {
+          await unaryCall<unknown>(
+            (md, o, cb) => this.controller.shutdown({}, md, o, cb),
+            new grpc.Metadata(),
+            GRACEFUL_EXIT_MS,
+          );
+        } catch (e) {
+          // The process may exit before it answers.
+          this.logger.debug("plugin shutdown call ended", { error: grpcErrorText(e) });
+        }
+        const exited = await Promise.race([
+          this.proc.exited.then(() => true),
+          new Promise<boolean>((r) => setTimeout(() => r(false), GRACEFUL_EXIT_MS).unref()),
+        ]);
+        if (!exited) {
+          this.logger.warn("plugin failed to exit gracefully", { pid: this.proc.pid });
+          this.proc.kill("SIGKILL");
+          await this.proc.exited;
+        }
+      }
+      this.closeTransport();
+    })();
+    return this.closing;
+  }
+
+  /** Kills the process at once. */
+  async kill(): Promise<void> {
+    this.proc.kill("SIGKILL");
+    await this.proc.exited;
+    this.closeTransport();
+  }
+
+  private onExit(): void {
+    void this.broker.close();
+    this.closeTransport();
+  }
+
+  private closeTransport(): void {
+    this.stdio?.cancel();
+    this.channel.close();
+    this.proc.child.stdin?.destroy();
+  }
+}
+
+/** A per-host-process salt for client tokens when none is given. */
+const PROCESS_SALT = randomBytes(32);
+
+/** One mount set up in a plugin process: Vault's backendGRPCPluginClient. */
+export class PluginMount implements MountBackend {
+  runningVersion = "";
+  private cleaned: Promise<void> | null = null;
+
+  constructor(
+    private readonly client: PluginClient,
+    readonly options: MountOptions,
+    private readonly brokerId: number,
+    private readonly md: grpc.Metadata,
+    private readonly logger: Logger,
+  ) {}
+
+  get multiplexId(): string {
+    return String(this.md.get(MULTIPLEX_METADATA_KEY)[0] ?? "");
+  }
+
+  async handleRequest(req: HostRequest): Promise<RequestResult> {
+    const request = toProtoRequest(req, { tokenSalt: this.client.tokenSalt });
+    const reply = await this.client.call<Parameters<typeof fromHandleRequestReply>[0]>(
+      (md, o, cb) => this.client.backendClient.handleRequest({ storageId: 0, request }, md, o, cb),
+      this.md,
+    );
+    return fromHandleRequestReply(reply);
+  }
+
+  async handleExistenceCheck(req: HostRequest): Promise<ExistenceResult> {
+    const request = toProtoRequest(req, { tokenSalt: this.client.tokenSalt });
+    const reply = await this.client.call<Parameters<typeof fromExistenceReply>[0]>(
+      (md, o, cb) => this.client.backendClient.handleExistenceCheck({ storageId: 0, request }, md, o, cb),
+      this.md,
+    );
+    return fromExistenceReply(reply);
+  }
+
+  async invalidateKey(key: string): Promise<void> {
+    await this.client.call<unknown>(
+      (md, o, cb) => this.client.backendClient.invalidateKey({ key }, md, o, cb),
+      this.md,
+    );
+  }
+
+  /** Cleanup in the plugin, then the brokered storage server stops (Vault's Cleanup order). */
+  cleanup(): Promise<void> {
+    if (this.cleaned !== null) return this.cleaned;
+    this.cleaned = (async () => {
+      try {
+        if (!this.client.dead) {
+          await this.client.call<unknown>(
+            (md, o, cb) => this.client.backendClient.cleanup({}, md, o, cb),
+            this.md,
+            SETUP_DEADLINE_MS,
+          );
+        }
+      } catch (e) {
+        this.logger.debug("plugin cleanup failed", { error: grpcErrorText(e) });
+      } finally {
+        this.client.mounts.delete(this);
+        await this.client.stopBroker(this.brokerId);
+      }
+    })();
+    return this.cleaned;
+  }
+}

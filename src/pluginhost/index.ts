@@ -1,0 +1,9 @@
+/**
+ * The go-plugin client the dev host uses to run the plugin as Vault does.
+ * See client.ts for the protocol, instance.ts for the host's model.
+ */
+export { generateAutoMtlsCert, serverCertFromHandshake } from "./certs.ts";
+export { PluginClient, type PluginClientOptions, PluginMount } from "./client.ts";
+export { type Handshake, HandshakeError, parseHandshakeLine } from "./handshake.ts";
+export { PluginHostInstance } from "./instance.ts";
+export { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, pluginEnvironment } from "./process.ts";
