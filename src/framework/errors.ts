@@ -102,13 +102,31 @@ export function permissionDenied(): LogicalError {
 }
 
 /**
+ * A storage backend's failure (disk full, read-only, I/O error, a value that
+ * fails authentication, a path the store cannot hold). Its message is a fixed
+ * text written by the storage implementation, never a stored value or key
+ * material, so handlers' callers see it in the 500 instead of "internal error".
+ */
+export class StorageError extends Error {
+  constructor(
+    message: string,
+    /** The OS error code behind it (ENOSPC, EROFS, EIO...), when there is one. */
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = "StorageError";
+  }
+}
+
+/**
  * Turns anything thrown inside a handler into a LogicalError. Unknown errors
  * become a generic 500 whose message does not echo the original (it may hold
  * key material or plaintext); the original stays available as `cause`.
  */
 export function toLogicalError(err: unknown): LogicalError {
   if (err instanceof LogicalError) return err;
-  const wrapped = internalError("internal error");
+  // A storage failure's text is fixed by whoever threw it (no values in it): pass it on.
+  const wrapped = internalError(err instanceof StorageError ? err.message : "internal error");
   (wrapped as { cause?: unknown }).cause = err;
   return wrapped;
 }

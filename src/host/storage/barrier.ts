@@ -12,6 +12,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { pack, unpack } from "msgpackr";
+import { StorageError } from "../../framework/errors.ts";
 
 export const KEY_SIZE = 32;
 const NONCE_SIZE = 12;
@@ -21,7 +22,12 @@ const TERM_SIZE = 4;
 const VERSION_PATH_BOUND = 0x02;
 const HEADER_SIZE = TERM_SIZE + 1;
 
-export class BarrierError extends Error {
+/**
+ * A value that does not open. A StorageError: its texts are fixed (paths and
+ * terms, never values or keys), so a request that meets one answers 500 with
+ * the text instead of a generic "internal error".
+ */
+export class BarrierError extends StorageError {
   constructor(message: string) {
     super(message);
     this.name = "BarrierError";

@@ -19,6 +19,7 @@ import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { open, type RootDatabase } from "lmdb";
 import { pack, unpack } from "msgpackr";
+import { StorageError } from "../../framework/errors.ts";
 import { listSegments, type Storage, type StorageEntry } from "../../framework/storage.ts";
 import { aeadOpen, aeadSeal, Barrier, BarrierError, KEY_SIZE, Keyring } from "./barrier.ts";
 
@@ -37,6 +38,51 @@ export interface KeyStatus {
   term: number;
   install_time: string;
   encryptions: number;
+}
+
+/** OS errors a write can meet, in words (lmdb-js reports the errno as a number). */
+const ERRNO_TEXT: Record<string, string> = {
+  ENOSPC: "no space left on device",
+  EDQUOT: "disk quota exceeded",
+  EROFS: "read-only file system",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EIO: "input/output error",
+  EFBIG: "file too large",
+};
+const ERRNO_CODE: Record<number, string> = {
+  28: "ENOSPC",
+  122: "EDQUOT",
+  30: "EROFS",
+  13: "EACCES",
+  1: "EPERM",
+  5: "EIO",
+  27: "EFBIG",
+};
+
+/**
+ * The StorageError for a failed lmdb write. A failed commit's error carries
+ * the OS error in a separate `commitError` promise: it is awaited here, which
+ * also keeps it from surfacing as an unhandled rejection that would end the
+ * process.
+ */
+async function writeFailure(e: unknown): Promise<StorageError> {
+  let cause: unknown = e;
+  const commitError = (e as { commitError?: PromiseLike<unknown> } | null)?.commitError;
+  if (commitError !== undefined && typeof commitError.then === "function") {
+    try {
+      await commitError;
+    } catch (inner) {
+      cause = inner;
+    }
+  }
+  const raw = (cause as { code?: unknown } | null)?.code;
+  const code = typeof raw === "number" ? ERRNO_CODE[raw] : typeof raw === "string" ? raw : undefined;
+  const text = code !== undefined ? ERRNO_TEXT[code] : undefined;
+  return new StorageError(
+    `storage write failed: ${text !== undefined ? `${text} (${code})` : "the database did not commit"}`,
+    code,
+  );
 }
 
 export function storeExists(dataDir: string): boolean {
@@ -73,6 +119,11 @@ export class EncryptedStore {
       cache: false,
       noSync: false,
       overlappingSync: false,
+      // Each write is its own transaction. With lmdb-js's default event-turn
+      // batching, a failed commit (disk full, I/O error) also rejects an
+      // internal batch promise nobody holds: an unhandled rejection that ends
+      // the host. Writes here are sequential and synced anyway.
+      eventTurnBatching: false,
     });
     try {
       const sealRecord = db.get(SEAL_PATH);
@@ -126,25 +177,62 @@ export class EncryptedStore {
     if (this.closed) throw new Error("store is closed");
   }
 
+  /** lmdb's key size limit in bytes (1978 in lmdb-js builds; not in its typings). */
+  private get maxKeySize(): number {
+    return (this.db as unknown as { maxKeySize?: number }).maxKeySize ?? 1978;
+  }
+
+  /** Whether lmdb can hold this path as a key (its limit is in UTF-8 bytes). */
+  private fits(path: string): boolean {
+    return Buffer.byteLength(path, "utf8") <= this.maxKeySize;
+  }
+
+  /** Runs one write and waits until it is on disk; a failure becomes a StorageError with the OS reason. */
+  private async write(run: () => Promise<unknown>): Promise<void> {
+    try {
+      await run();
+      await this.db.flushed;
+    } catch (e) {
+      throw await writeFailure(e);
+    }
+  }
+
   async get(path: string): Promise<Buffer | null> {
     this.check();
+    // A path longer than the store's key limit cannot have been written.
+    if (!this.fits(path)) return null;
     const raw = this.db.get(path);
     if (raw === undefined) return null;
-    return this.barrier.decrypt(path, raw);
+    try {
+      return this.barrier.decrypt(path, raw);
+    } catch (e) {
+      if (e instanceof BarrierError) {
+        // Reported, never served: a value that does not authenticate is damage or tampering.
+        throw new BarrierError(
+          "storage read failed: a stored value failed authentication (the data directory is damaged or was altered)",
+        );
+      }
+      throw e;
+    }
   }
 
   async put(path: string, value: Uint8Array): Promise<void> {
     this.check();
     if (path === SEAL_PATH || path === KEYRING_PATH) throw new Error(`reserved storage path ${path}`);
-    await this.db.put(path, this.barrier.encrypt(path, value));
-    await this.db.flushed;
+    if (!this.fits(path)) {
+      throw new StorageError(
+        `storage write failed: the storage path is ${Buffer.byteLength(path, "utf8")} bytes, over the store's limit of ${this.maxKeySize}`,
+      );
+    }
+    const sealed = this.barrier.encrypt(path, value);
+    await this.write(() => this.db.put(path, sealed));
   }
 
   async delete(path: string): Promise<void> {
     this.check();
     if (path === SEAL_PATH || path === KEYRING_PATH) throw new Error(`reserved storage path ${path}`);
-    await this.db.remove(path);
-    await this.db.flushed;
+    if (!this.fits(path)) return;
+    await this.write(() => this.db.remove(path));
   }
 
   /** Vault's list: the next segment below prefix, folders once with a trailing "/". */
@@ -168,10 +256,11 @@ export class EncryptedStore {
       throw new Error(`refusing to clear ${prefix || "everything"}`);
     const keys = [...this.keysUnder(prefix)];
     if (keys.length === 0) return 0;
-    await this.db.transaction(() => {
-      for (const key of keys) this.db.remove(key);
-    });
-    await this.db.flushed;
+    await this.write(() =>
+      this.db.transaction(() => {
+        for (const key of keys) this.db.remove(key);
+      }),
+    );
     return keys.length;
   }
 
@@ -186,8 +275,7 @@ export class EncryptedStore {
       this.check();
       const keyring = this.barrier.keyring.rotate();
       const sealed = aeadSeal(this.rootKey, keyring.encode(), Buffer.from(KEYRING_PATH));
-      await this.db.put(KEYRING_PATH, sealed);
-      await this.db.flushed;
+      await this.write(() => this.db.put(KEYRING_PATH, sealed));
       this.barrier = this.barrier.withKeyring(keyring);
       return this.keyStatus();
     });
