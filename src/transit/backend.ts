@@ -11,6 +11,7 @@ import { pathEncrypt } from "./paths/path-encrypt.ts";
 import { pathExport } from "./paths/path-export.ts";
 import { pathHash } from "./paths/path-hash.ts";
 import { pathHmac } from "./paths/path-hmac.ts";
+import { pathImport, pathImportVersion } from "./paths/path-import.ts";
 import { pathKeys, pathListKeys } from "./paths/path-keys.ts";
 import { pathKeysConfig } from "./paths/path-keys-config.ts";
 import { pathRandom } from "./paths/path-random.ts";
@@ -19,6 +20,7 @@ import { pathRewrap } from "./paths/path-rewrap.ts";
 import { pathRotate } from "./paths/path-rotate.ts";
 import { pathSign, pathVerify } from "./paths/path-sign-verify.ts";
 import { pathTrim } from "./paths/path-trim.ts";
+import { pathWrappingKey } from "./paths/path-wrapping-key.ts";
 import { MIN_CACHE_SIZE, TransitState } from "./state.ts";
 
 export interface TransitOptions {
@@ -63,6 +65,9 @@ export function buildTransitBackend(t: TransitState, options: TransitOptions = {
       pathExport(t),
       pathBackup(t),
       pathRestore(t),
+      pathWrappingKey(t),
+      pathImport(t),
+      pathImportVersion(t),
     ],
     initialize: async (storage) => {
       const size = await t.readCacheSize(storage);
