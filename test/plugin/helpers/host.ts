@@ -8,6 +8,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { listSegments } from "../../../src/framework/storage.ts";
@@ -195,10 +196,17 @@ export class MapStorage {
   /** When set, Put answers StoragePutReply.err with this text. */
   failPut: string | null = null;
   puts = 0;
+  /** When set, List answers after this many milliseconds (a call kept in flight). */
+  listDelayMs = 0;
 
   service(): StorageServer {
     return {
-      list: (call, cb) => cb(null, { keys: listSegments(this.entries.keys(), call.request.prefix), err: "" }),
+      list: (call, cb) => {
+        const answer = () =>
+          cb(null, { keys: listSegments(this.entries.keys(), call.request.prefix), err: "" });
+        if (this.listDelayMs > 0) setTimeout(answer, this.listDelayMs);
+        else answer();
+      },
       get: (call, cb) => {
         const v = this.entries.get(call.request.key);
         cb(null, {
@@ -360,14 +368,44 @@ export function responseData(reply: HandleRequestReply): Record<string, unknown>
   return JSON.parse(reply.response?.data ?? "null") as Record<string, unknown>;
 }
 
-/** True while a process with this pid exists. */
+/** True while a process with this pid runs (a zombie waiting for a reaper has exited). */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return true;
+  }
+}
+
+/** Spawns the plugin, connects, serves a fresh MapStorage through the broker and sets up one mount. */
+export async function startMounted(
+  opts: StartOptions = {},
+): Promise<{ p: Started; clients: Clients; broker: HostBroker; mount: Mount }> {
+  const p = await startPlugin(opts);
+  const clients = connect(p.handshake, clientCreds(p.handshake, p.hostCert));
+  const broker = new HostBroker(clients, p.handshake, p.hostCert);
+  const mount = new Mount(clients, new MapStorage(), p.handshake.app >= 5 ? "m1" : null);
+  const { id } = await broker.serve(mount.storage);
+  const setup = await mount.call<{ err: string }>("setup", { brokerId: id, Config: {}, backendUUID: "u1" });
+  if (setup.err !== "") throw new Error(setup.err);
+  await mount.call("initialize", {});
+  return { p, clients, broker, mount };
+}
+
+/** Resolves true once the pid is gone, false after timeoutMs. */
+export async function waitGone(pid: number, timeoutMs = 15_000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (!alive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return !alive(pid);
 }
 
 export function certSubject(pem: string): string {
