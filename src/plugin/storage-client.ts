@@ -6,7 +6,7 @@
  * error: the request answers 500 and nothing the engine cached changes.
  */
 import * as grpc from "@grpc/grpc-js";
-import { internalError } from "../framework/errors.ts";
+import { StorageError } from "../framework/errors.ts";
 import type { Storage, StorageEntry } from "../framework/storage.ts";
 import { type Empty, StorageClient, SystemViewClient } from "../gen/sdk/plugin/pb/backend.ts";
 
@@ -27,7 +27,7 @@ function call<Req, Res>(fn: Unary<Req, Res>, self: grpc.Client, req: Req): Promi
 }
 
 function failed(op: string, detail: string): Error {
-  return internalError(`storage ${op} failed: ${detail}`);
+  return new StorageError(`storage ${op} failed: ${detail}`);
 }
 
 function transportDetail(e: unknown): string {

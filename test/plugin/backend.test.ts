@@ -3,6 +3,9 @@
  * test host (helpers/host.ts) plays Vault's part, serves Storage and
  * SystemView through the broker and drives Vault's pb.Backend calls.
  */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HealthCheckResponse_ServingStatus } from "../../src/gen/grpc/health/v1/health.ts";
 import type {
@@ -168,9 +171,11 @@ describe("plugin process: Vault's Backend over go-plugin (protocol 5, multiplexe
     await expect(other.request("read", "keys/k1")).rejects.toThrow(/no backend instance found/);
   });
 
-  it("keeps mounts apart: each multiplex id has its own backend and storage", async () => {
+  it("keeps mounts apart: each multiplex id has its own backend and storage (this one brokered over a unix socket)", async () => {
     const b = new Mount(clients, new MapStorage(), "mount-b");
-    const { id } = await broker.serve(b.storage);
+    // This one is brokered over a unix socket, as go-plugin hosts on Linux do.
+    const dir = mkdtempSync(join(tmpdir(), "plugin-broker-"));
+    const { id } = await broker.serve(b.storage, { unixSocket: join(dir, "plugin1") });
     expect((await b.call<SetupReply>("setup", { brokerId: id, Config: {}, backendUUID: "uuid-b" })).err).toBe(
       "",
     );

@@ -283,7 +283,7 @@ export class HostBroker {
   /** Serves `storage` on a new brokered listener; returns the broker id to pass to Setup. */
   async serve(
     storage: MapStorage,
-    opts: { announce?: boolean } = {},
+    opts: { announce?: boolean; unixSocket?: string } = {},
   ): Promise<{ id: number; announce: () => void }> {
     const server = new grpc.Server();
     server.addService(StorageService, storage.service());
@@ -293,13 +293,19 @@ export class HostBroker {
       [{ private_key: Buffer.from(this.cert.keyPem), cert_chain: Buffer.from(this.cert.certPem) }],
       true,
     );
+    // go-plugin hosts on Unix-like systems broker over unix sockets; TCP is what Windows hosts use.
+    const target = opts.unixSocket === undefined ? "127.0.0.1:0" : `unix://${opts.unixSocket}`;
     const port = await new Promise<number>((ok, ko) =>
-      server.bindAsync("127.0.0.1:0", creds, (e, p) => (e ? ko(e) : ok(p))),
+      server.bindAsync(target, creds, (e, p) => (e ? ko(e) : ok(p))),
     );
     this.servers.push(server);
     const id = this.nextId++;
+    const info =
+      opts.unixSocket === undefined
+        ? { serviceId: id, network: "tcp", address: `127.0.0.1:${port}` }
+        : { serviceId: id, network: "unix", address: opts.unixSocket };
     const announce = (): void => {
-      this.stream.write({ serviceId: id, network: "tcp", address: `127.0.0.1:${port}` });
+      this.stream.write(info);
     };
     if (opts.announce !== false) announce();
     return { id, announce };
