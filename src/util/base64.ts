@@ -6,9 +6,25 @@
  */
 const STD_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+/**
+ * From this length on, validity is checked by decoding and re-encoding
+ * (native, about 5 characters per ns) instead of the regular expression
+ * (about 0.15 per ns: 11 ms for a 1 MiB plaintext, twenty times the AES-GCM).
+ */
+const NATIVE_CHECK_FROM = 256;
+
 export function decodeStdBase64(input: string): Buffer | null {
   const s = input.includes("\n") || input.includes("\r") ? input.replace(/[\r\n]/g, "") : input;
-  if (s.length % 4 !== 0 || !STD_BASE64.test(s)) return null;
+  if (s.length % 4 !== 0) return null;
+  if (s.length >= NATIVE_CHECK_FROM) {
+    // Node's decoder is lenient (skips unknown characters, takes the URL alphabet), but
+    // when its output encodes back to exactly the input, the input is canonical standard
+    // base64 with padding: valid, and this is its decoding. Anything else (invalid input,
+    // or non-zero padding bits, which Go accepts) takes the exact check below.
+    const out = Buffer.from(s, "base64");
+    if (out.toString("base64") === s) return out;
+  }
+  if (!STD_BASE64.test(s)) return null;
   const pad = s.endsWith("==") ? 2 : s.endsWith("=") ? 1 : 0;
   // "=" may only appear as trailing padding, already enforced by the regex.
   const out = Buffer.from(s, "base64");
