@@ -81,17 +81,18 @@ export function generateEd25519(): Ed25519Key {
   }
 }
 
-// A JWK import needs an "x"; OpenSSL builds the key from "d" alone
-// (EVP_PKEY_new_raw_private_key) and ignores it. Pinned by the RFC 8032
-// seed -> public key vectors in test/crypto/keys.test.ts.
-const PLACEHOLDER_X = Buffer.alloc(32).toString("base64url");
+// The seed as PKCS #8 (RFC 8410 OneAsymmetricKey, no public key): OpenSSL
+// derives the public key from it.
+const ED25519_PKCS8_SEED_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
 
 /** Go's ed25519.NewKeyFromSeed: 64-byte seed || publicKey, and the public key. */
 export function ed25519FromSeed(seed: Uint8Array): Ed25519Key {
   if (seed.length !== 32) throw new RangeError("ed25519 seed must be 32 bytes");
+  // Not a JWK with a placeholder "x": newer Node releases reject that as an invalid OKP key.
   const priv = createPrivateKey({
-    key: { kty: "OKP", crv: "Ed25519", d: Buffer.from(seed).toString("base64url"), x: PLACEHOLDER_X },
-    format: "jwk",
+    key: Buffer.concat([ED25519_PKCS8_SEED_PREFIX, seed]),
+    format: "der",
+    type: "pkcs8",
   });
   const x = createPublicKey(priv).export({ format: "jwk" }).x;
   if (x === undefined) throw new Error("ed25519 public key derivation failed");
