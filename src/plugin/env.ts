@@ -1,6 +1,17 @@
 /**
  * What Vault (through go-plugin and sdk/helper/pluginutil) tells the plugin in
  * its environment, checked once at start.
+ *
+ * TLS. Vault's pluginutil sets VAULT_PLUGIN_AUTOMTLS_ENABLED (and OpenBao
+ * BAO_PLUGIN_AUTOMTLS_ENABLED) to say which TLS a plugin gets. With "true"
+ * (and in metadata mode) a Go plugin's api.VaultPluginTLSProvider returns no
+ * TLS config, so go-plugin's automatic mTLS applies: the host's certificate
+ * arrives in PLUGIN_CLIENT_CERT and the plugin makes its own. With "false"
+ * older Vault versions hand the plugin a response-wrapping token
+ * (VAULT_UNWRAP_TOKEN, VAULT_API_ADDR) that it unwraps through Vault's API to
+ * obtain a certificate. We implement only automatic mTLS: without
+ * PLUGIN_CLIENT_CERT the plugin refuses to start (go-plugin alone would serve
+ * plain-text gRPC), because the broker carries the engine's keyrings.
  */
 
 /** Vault's backend plugin handshake (sdk/plugin/serve.go HandshakeConfig). */
