@@ -734,6 +734,76 @@ describe("restore: blobs written the way Vault's Go code writes them", () => {
   });
 });
 
+describe("backup then restore: derivation, convergence, public-only keys", () => {
+  it("convergent derived keys give the same ciphertexts after restore", async () => {
+    const e = new TestEngine();
+    for (const type of ["aes256-gcm96", "chacha20-poly1305"]) {
+      await e.write(`keys/c-${type}`, {
+        type,
+        derived: true,
+        convergent_encryption: true,
+        exportable: true,
+        allow_plaintext_backup: true,
+      });
+      const body = { plaintext: b64("same"), context: b64("ctx") };
+      const before = await str(e.write(`encrypt/c-${type}`, body), "ciphertext");
+      const backup = await str(e.read(`backup/c-${type}`), "backup");
+      const policy = decodeBlob(backup).doc["policy"] as Record<string, unknown>;
+      expect(policy["convergent_encryption"]).toBe(true);
+      expect(policy["kdf"]).toBe(1);
+      expect(policy["convergent_version"]).toBe(3);
+      expect((await e.write(`restore/r-${type}`, { backup })).status).toBe(204);
+      expect(await str(e.write(`encrypt/r-${type}`, body), "ciphertext")).toBe(before);
+      const dec = await e.write(`decrypt/r-${type}`, { ciphertext: before, context: b64("ctx") });
+      expect(unb64(dec.data["plaintext"]).toString()).toBe("same");
+    }
+  });
+
+  it("derived ed25519 signs the same after restore", async () => {
+    const e = new TestEngine();
+    await e.write("keys/ed", {
+      type: "ed25519",
+      derived: true,
+      exportable: true,
+      allow_plaintext_backup: true,
+    });
+    const body = { input: b64("m"), context: b64("ctx") };
+    const sig = await str(e.write("sign/ed", body), "signature");
+    expect((await e.write("restore/ed2", { backup: await str(e.read("backup/ed"), "backup") })).status).toBe(
+      204,
+    );
+    expect(await str(e.write("sign/ed2", body), "signature")).toBe(sig);
+  });
+
+  it("a public-key-only RSA import backs up without a private key and restores", async () => {
+    const e = new TestEngine();
+    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const pem = publicKey.export({ format: "pem", type: "spki" }).toString();
+    await e.write("keys/pub/import", {
+      type: "rsa-2048",
+      public_key: pem,
+      exportable: true,
+      allow_plaintext_backup: true,
+    });
+    const backup = await str(e.read("backup/pub"), "backup");
+    const { doc } = decodeBlob(backup);
+    const entry = (doc["policy"] as { keys: Record<string, Record<string, unknown>> }).keys["1"] ?? {};
+    expect(Object.keys(entry)).toEqual(["key", "hmac_key", "time", "rsa_public_key", "creation_time"]);
+    expect((doc["policy"] as Record<string, unknown>)["Imported"]).toBe(true);
+    expect((await e.write("restore/pub2", { backup })).status).toBe(204);
+    expect((await e.read("keys/pub2")).data["imported_key"]).toBe(true);
+    const ct = await str(e.write("encrypt/pub2", { plaintext: b64("to the holder") }), "ciphertext");
+    const raw = Buffer.from(ct.replace("vault:v1:", ""), "base64");
+    const pt = privateDecrypt(
+      { key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" },
+      raw,
+    );
+    expect(pt.toString()).toBe("to the holder");
+    expect((await e.read("export/public-key/pub2")).data["keys"]).toEqual({ "1": pem });
+    expect((await e.read("export/encryption-key/pub2")).data["keys"]).toEqual({ "1": "" });
+  });
+});
+
 describe("backup then restore, every type", () => {
   for (const type of ALL_TYPES) {
     it(`${type}: restored under a new name, old ciphertexts/signatures/MACs still work`, async () => {
