@@ -194,7 +194,8 @@ export class PluginClient {
     try {
       const reply = await unaryCall<{ status: HealthCheckResponse_ServingStatus }>(
         (md, o, cb) => health.check({ service: "plugin" }, md, o, cb),
-        new grpc.Metadata({ waitForReady: true }),
+        // Not waitForReady: a TLS failure fails the call at once (go-plugin's FailOnNonTempDialError).
+        new grpc.Metadata(),
         HEALTH_DEADLINE_MS,
       );
       servingStatus = reply.status;
@@ -355,6 +356,7 @@ export class PluginClient {
       if (!this.proc.dead) {
         for (const m of [...this.mounts]) await m.cleanup().catch(() => undefined);
         await this.broker.close();
+        this.stdio?.cancel();
         try {
           await unaryCall<unknown>(
             (md, o, cb) => this.controller.shutdown({}, md, o, cb),

@@ -167,7 +167,13 @@ export function launchPluginProcess(opts: LaunchOptions): Promise<PluginProcess>
       });
     });
     lines.on("close", () => {
-      if (first) fail("Unrecognized remote plugin message: \nFailed to read any lines from plugin's stdout");
+      if (!first || settled) return;
+      // Stdout closes as the process exits: give the exit status a moment to tell why.
+      const why = setTimeout(
+        () => fail("Unrecognized remote plugin message: \nFailed to read any lines from plugin's stdout"),
+        500,
+      );
+      void exited.then(() => clearTimeout(why));
     });
     void exitStatus;
   });
