@@ -4,6 +4,7 @@
  * closing, its parent dying) without leaving a process behind.
  */
 import { spawn } from "node:child_process";
+import { type AddressInfo, createServer } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { HealthClient } from "../../src/gen/grpc/health/v1/health.ts";
@@ -113,6 +114,34 @@ describe("mTLS", () => {
     });
     // the host's own certificate works
     await expect(healthWith(p, clientCreds(p.handshake, p.hostCert))).resolves.toMatchObject({ status: 1 });
+  });
+});
+
+describe("listener", () => {
+  it("takes the first free port in PLUGIN_MIN_PORT..PLUGIN_MAX_PORT on 127.0.0.1; none free: exit 1", async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, "127.0.0.1", () => r()));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const p = await startPlugin({
+        env: { PLUGIN_MIN_PORT: String(port), PLUGIN_MAX_PORT: String(port + 1) },
+      });
+      started.push(p);
+      expect(p.handshake.address).toBe(`127.0.0.1:${port + 1}`);
+      const host = await generateServerCert();
+      const r = await run({
+        ...COOKIE,
+        PLUGIN_PROTOCOL_VERSIONS: "5",
+        PLUGIN_CLIENT_CERT: host.certPem,
+        PLUGIN_MIN_PORT: String(port),
+        PLUGIN_MAX_PORT: String(port),
+      });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toContain("couldn't bind plugin TCP listener");
+    } finally {
+      busy.close();
+    }
   });
 });
 
