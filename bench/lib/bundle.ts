@@ -12,6 +12,14 @@ import { build } from "esbuild";
  * as `npm run build` (tsc) emits it: no minification, same ES2022 code.
  */
 export async function loadProjectModule<T>(root: string, rel: string, tmp: string): Promise<T | null> {
+  const outfile = await bundleProjectFile(root, rel, tmp);
+  if (outfile === null) return null;
+  // A fresh URL per build so a rebuilt bundle is imported anew in the same process.
+  return (await import(`${pathToFileURL(outfile).href}?t=${Date.now()}`)) as T;
+}
+
+/** Bundles one of the project's entry files as above; returns the bundle's path, or null when it is not there. */
+export async function bundleProjectFile(root: string, rel: string, tmp: string): Promise<string | null> {
   const entry = path.isAbsolute(rel) ? rel : path.join(root, rel);
   if (!existsSync(entry)) return null;
   const outDir = path.join(tmp, "bundles");
@@ -29,6 +37,5 @@ export async function loadProjectModule<T>(root: string, rel: string, tmp: strin
     logLevel: "silent",
     sourcemap: false,
   });
-  // A fresh URL per build so a rebuilt bundle is imported anew in the same process.
-  return (await import(`${pathToFileURL(outfile).href}?t=${Date.now()}`)) as T;
+  return outfile;
 }
