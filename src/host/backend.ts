@@ -66,6 +66,8 @@ export interface MountBackend {
   handleExistenceCheck(req: HostRequest): Promise<ExistenceResult>;
   invalidateKey?(key: string): Promise<void>;
   cleanup(): Promise<void>;
+  /** The version the plugin reports for itself (logical PluginVersion); "" when unversioned. */
+  readonly runningVersion?: string;
 }
 
 export interface MountOptions {

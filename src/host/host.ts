@@ -298,7 +298,7 @@ export class DevHost {
       pluginTypes: this.pluginTypes,
       clusterId: this.clusterId,
       startedAt: this.startedAt,
-      runningVersion: () => "",
+      runningVersion: (entry) => this.supervisor.runningVersion(entry),
       onUnmount: async (entry) => {
         await this.supervisor.release(entry);
         const removed = await this.store.deletePrefix(storagePrefix(entry));

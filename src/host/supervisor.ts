@@ -21,6 +21,8 @@ export class PluginSupervisor {
   private starting: Promise<PluginInstance> | null = null;
   /** Mounted backends of the current instance, by mount UUID. */
   private backends = new Map<string, Promise<MountBackend>>();
+  /** The same, once set up. */
+  private ready = new Map<string, MountBackend>();
   private stopped = false;
   /** Processes started so far (1 after the first start). */
   starts = 0;
@@ -54,10 +56,12 @@ export class PluginSupervisor {
       this.starts++;
       this.instance = inst;
       this.backends = new Map();
+      this.ready = new Map();
       this.logger.info("plugin process started", { plugin: this.pluginName, pid: inst.pid });
       void inst.exited.then(({ code, signal }) => {
         if (this.instance === inst) {
           this.backends = new Map();
+          this.ready = new Map();
           if (!this.stopped) {
             this.logger.warn("plugin process exited; it will be restarted on the next request", {
               plugin: this.pluginName,
@@ -89,7 +93,10 @@ export class PluginSupervisor {
       });
       this.backends.set(entry.uuid, mounted);
       mounted.then(
-        () => this.logger.debug("mount set up in plugin", { path: entry.path }),
+        (b) => {
+          if (this.backends.get(entry.uuid) === mounted) this.ready.set(entry.uuid, b);
+          this.logger.debug("mount set up in plugin", { path: entry.path });
+        },
         (e) => {
           if (this.backends.get(entry.uuid) === mounted) this.backends.delete(entry.uuid);
           this.logger.error("mount setup failed", { path: entry.path, error: errorText(e) });
@@ -105,11 +112,18 @@ export class PluginSupervisor {
     }
   }
 
+  /** The plugin's version as the mount's backend reported it; "" if none or not set up. */
+  runningVersion(entry: MountEntry): string {
+    const b = this.ready.get(entry.uuid);
+    return b !== undefined && this.backends.has(entry.uuid) ? (b.runningVersion ?? "") : "";
+  }
+
   /** Cleanup of one mount (unmount, reload); its next request sets it up again. */
   async release(entry: MountEntry): Promise<void> {
     const mounted = this.backends.get(entry.uuid);
     if (mounted === undefined) return;
     this.backends.delete(entry.uuid);
+    this.ready.delete(entry.uuid);
     try {
       await (await mounted).cleanup();
     } catch (e) {
@@ -123,6 +137,7 @@ export class PluginSupervisor {
     const inst = this.instance;
     const backends = [...this.backends.values()];
     this.backends = new Map();
+    this.ready = new Map();
     this.instance = null;
     if (inst === null) return;
     await shutdownInstance(inst, backends, this.logger);
@@ -134,6 +149,7 @@ export class PluginSupervisor {
     const inst = this.instance;
     const backends = [...this.backends.values()];
     this.backends = new Map();
+    this.ready = new Map();
     if (inst !== null) await shutdownInstance(inst, backends, this.logger);
   }
 }

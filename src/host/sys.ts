@@ -25,7 +25,8 @@ export interface SysDeps {
   onUnmount(entry: MountEntry): Promise<void>;
   /** Reload the plugin (all mounts) or only some mounts. */
   reload(entries: MountEntry[] | "all"): Promise<void>;
-  runningVersion(): string;
+  /** The version the mount's plugin reports (PluginVersion), "" if unversioned or not running. */
+  runningVersion(entry: MountEntry): string;
 }
 
 /** What a sys handler answers: a status and a JSON body, or 204 without one. */
@@ -170,7 +171,7 @@ export async function handleSys(req: SysRequest, deps: SysDeps): Promise<HttpAns
   if (path === "sys/mounts" || path === "sys/mounts/") {
     if (op !== "read") throw new HttpError(405, "unsupported operation");
     const data: Record<string, unknown> = { "sys/": systemMountInfo() };
-    for (const e of deps.mounts.list()) data[e.path] = mountInfo(e, deps.runningVersion());
+    for (const e of deps.mounts.list()) data[e.path] = mountInfo(e, deps.runningVersion(e));
     // Vault injects the table at the top level as well as under "data" (HTTPSysInjector).
     const body = envelope(req.id, { data }, "system");
     return { status: 200, body: { ...data, ...body } };
@@ -204,7 +205,7 @@ export async function handleSys(req: SysRequest, deps: SysDeps): Promise<HttpAns
     if (op === "read") {
       const entry = deps.mounts.get(mountPath);
       if (entry === undefined) throw new HttpError(400, `No secret engine mount at ${mountPath}`);
-      return ok(req.id, mountInfo(entry, deps.runningVersion()));
+      return ok(req.id, mountInfo(entry, deps.runningVersion(entry)));
     }
     if (op === "update") return enableMount(mountPath, data, deps);
     if (op === "delete") {

@@ -91,8 +91,10 @@ describe.skipIf(!PLUGIN_READY)("node-vault against the dev host", () => {
   it("sees a healthy, unsealed server with transit mounted", async () => {
     const v = vault();
     expect(await v.health()).toMatchObject({ initialized: true, sealed: false });
-    const mounts = (await v.mounts()) as Record<string, { type: string }>;
+    const mounts = (await v.mounts()) as Record<string, { type: string; running_plugin_version: string }>;
     expect(mounts["transit/"]?.type).toBe("transit");
+    // The version the plugin reports through logical.PluginVersion, as Vault shows it.
+    expect(mounts["transit/"]?.running_plugin_version).toMatch(/^v\d+\.\d+\.\d+/);
   });
 
   it("creates a key, encrypts, decrypts", async () => {
