@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import path from "node:path";
 import { startChild } from "../lib/child.ts";
 import { type RunContext, SkipLayer } from "../lib/context.ts";
+import { bundlePlugin } from "../lib/plugin.ts";
 import type { Measurement } from "../lib/types.ts";
 import { type LoadResult, runWrk, wrkVersion } from "../lib/wrk.ts";
 
@@ -27,6 +28,18 @@ async function startHost(
   const main = path.join(root, "src/host/main.ts");
   if (!existsSync(main)) return { reason: "src/host/main.ts not available yet" };
   const dir = mkdtempSync(path.join(ctx.options.tmp, "host-"));
+  // The plugin as production runs it (bundled with its packages), not through tsx.
+  let pluginCommand: string[] = [];
+  if (existsSync(path.join(root, "src/plugin/main.ts"))) {
+    try {
+      pluginCommand = [
+        "--plugin-command",
+        JSON.stringify([process.execPath, await bundlePlugin(root, ctx.options.tmp)]),
+      ];
+    } catch {
+      // the host's own default command then
+    }
+  }
   const proc: ChildProcess = spawn(
     process.execPath,
     [
@@ -43,6 +56,7 @@ async function startHost(
       "transit",
       "--log-level",
       "error",
+      ...pluginCommand,
     ],
     { cwd: root, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NODE_ENV: "production" } },
   );
@@ -143,7 +157,7 @@ export async function runHttp(ctx: RunContext): Promise<void> {
         path: "/v1/transit/decrypt/bench",
         body: JSON.stringify({ ciphertext: ct }),
       });
-      if (!quick)
+      if (!quick) {
         scenarios.push({
           name: "encrypt-batch",
           op: "encrypt",
@@ -152,6 +166,15 @@ export async function runHttp(ctx: RunContext): Promise<void> {
           path: "/v1/transit/encrypt/bench",
           body: JSON.stringify({ batch_input: Array.from({ length: 100 }, () => ({ plaintext: pt })) }),
         });
+        scenarios.push({
+          name: "decrypt-batch",
+          op: "decrypt",
+          size: 64,
+          batch: 100,
+          path: "/v1/transit/decrypt/bench",
+          body: JSON.stringify({ batch_input: Array.from({ length: 100 }, () => ({ ciphertext: ct })) }),
+        });
+      }
     } else {
       ctx.progress.line(`dev host: ${host.reason}; the bare server limit alone is measured`);
       if (!quick)

@@ -171,7 +171,7 @@ const absentNative: Plugin = {
 };
 
 /** src/plugin/main.ts and its packages in one ESM file, as scripts/build-plugin.ts makes it. */
-async function bundlePlugin(root: string, tmp: string): Promise<string> {
+export async function bundlePlugin(root: string, tmp: string): Promise<string> {
   const outDir = path.join(tmp, "bundles");
   mkdirSync(outDir, { recursive: true });
   const outfile = path.join(outDir, "plugin-main.mjs");
