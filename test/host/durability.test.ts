@@ -270,4 +270,28 @@ describe.skipIf(!PLUGIN_READY)("process supervision", () => {
     expect(await host.stop()).toBe(0);
     expect(alive(second)).toBe(false);
   });
+
+  it("sys/plugins/reload/backend: a new plugin process for the plugin, the same one for a mount", async () => {
+    const dir = dataDir();
+    const host = await startHost({ dataDir: dir });
+    await api(host, "POST", "transit/keys/rel");
+    const ct = (await api(host, "POST", "transit/encrypt/rel", { plaintext: b64("kept") })).data[
+      "ciphertext"
+    ];
+    const first = pluginPid(host);
+    const r = await api(host, "POST", "sys/plugins/reload/backend", { plugin: "transit" });
+    expect(r.status).toBe(200);
+    const second = pluginPid(host);
+    expect(second).not.toBe(first);
+    await expect.poll(() => alive(first)).toBe(false);
+    const d = await api(host, "POST", "transit/decrypt/rel", { ciphertext: ct });
+    expect(Buffer.from(d.data["plaintext"] as string, "base64").toString()).toBe("kept");
+    // Reloading a mount cleans it up and sets it up again in the running (multiplexed) process.
+    expect((await api(host, "POST", "sys/plugins/reload/backend", { mounts: ["transit"] })).status).toBe(200);
+    expect(pluginPid(host)).toBe(second);
+    expect((await api(host, "GET", "transit/keys/rel")).data["name"]).toBe("rel");
+    expect(host.stderr()).not.toMatch(/plugin failed to exit gracefully/);
+    expect(await host.stop()).toBe(0);
+    expect(alive(second)).toBe(false);
+  });
 });
