@@ -330,4 +330,39 @@ describe.skipIf(!REAL_PLUGIN)("the plugin client with the project's plugin", () 
     );
     expect(bad.error?.kind ?? (bad.response?.data?.["error"] ? ErrorKind.User : -1)).not.toBe(-1);
   });
+
+  it("a storage failure is a 500-class error and changes nothing; InvalidateKey makes it read storage again", async () => {
+    const inst = await start("", defaultPluginCommand());
+    const inner = new InMemoryStorage();
+    let failPuts = false;
+    const storage: Storage = {
+      list: (p) => inner.list(p),
+      get: (k) => inner.get(k),
+      put: async (e) => {
+        if (failPuts) throw new Error("storage unavailable");
+        await inner.put(e);
+      },
+      delete: (k) => inner.delete(k),
+    };
+    const t = await inst.mount(mountOpts("transit/", storage));
+    const version = async () =>
+      (await t.handleRequest(req("transit/", "read", "keys/k"))).response?.data?.["latest_version"];
+    expect((await t.handleRequest(req("transit/", "update", "keys/k"))).error).toBeNull();
+    const v1 = Buffer.from((await inner.get("policy/k"))!.value);
+
+    failPuts = true;
+    const rotated = await t.handleRequest(req("transit/", "update", "keys/k/rotate"));
+    expect(rotated.error).not.toBeNull();
+    expect([ErrorKind.Unknown, ErrorKind.Internal, ErrorKind.Coded]).toContain(rotated.error?.kind);
+    expect(rotated.error?.kind === ErrorKind.Coded ? rotated.error.code : 500).toBeGreaterThanOrEqual(500);
+    expect(await version()).toBe(1);
+    failPuts = false;
+
+    expect((await t.handleRequest(req("transit/", "update", "keys/k/rotate"))).error).toBeNull();
+    expect(await version()).toBe(2);
+    // The host puts an older keyring back behind the plugin's back, then tells it.
+    await inner.put({ key: "policy/k", value: v1 });
+    await t.invalidateKey?.("policy/k");
+    expect(await version()).toBe(1);
+  });
 });
