@@ -93,19 +93,21 @@ export function launchPluginProcess(opts: LaunchOptions): Promise<PluginProcess>
   }
 
   let dead = false;
-  let exitStatus: ExitStatus | null = null;
+  let spawnError: string | null = null;
   const exited = new Promise<ExitStatus>((resolve) => {
     const done = (status: ExitStatus) => {
       if (dead) return;
       dead = true;
-      exitStatus = status;
       resolve(status);
     };
     child.once("exit", (code, signal) => done({ code, signal }));
     child.once("error", (e) => {
       log.error("plugin process error", { error: e.message });
       // A spawn failure (ENOENT, EACCES) has no exit event.
-      if (child.pid === undefined) done({ code: null, signal: null });
+      if (child.pid === undefined) {
+        spawnError = e.message;
+        done({ code: null, signal: null });
+      }
     });
   });
   // The host never writes to stdin; it only holds the pipe open. EPIPE when the plugin is gone is expected.
@@ -130,6 +132,7 @@ export function launchPluginProcess(opts: LaunchOptions): Promise<PluginProcess>
     const timeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     const timer = setTimeout(() => fail("timeout while waiting for plugin to start"), timeoutMs);
     void exited.then((s) => {
+      if (spawnError !== null) return fail(`cannot start the plugin: ${spawnError}`);
       const how = s.signal !== null ? `signal ${s.signal}` : `code ${s.code}`;
       fail(`plugin exited before we could connect (${how})`);
     });
@@ -175,6 +178,5 @@ export function launchPluginProcess(opts: LaunchOptions): Promise<PluginProcess>
       );
       void exited.then(() => clearTimeout(why));
     });
-    void exitStatus;
   });
 }

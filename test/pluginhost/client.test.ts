@@ -286,7 +286,7 @@ describe("the plugin client with a stand-in plugin", () => {
 
   it("refuses a command that does not exist", async () => {
     await expect(start("mux", ["/nonexistent/plugin-binary"])).rejects.toThrow(
-      /plugin exited before we could connect/,
+      /cannot start the plugin: spawn \/nonexistent\/plugin-binary ENOENT/,
     );
   });
 });
