@@ -54,8 +54,15 @@ export class AutoRotator {
       if (ring.imported && !ring.allowImportedKeyRotation) return false;
       const latest = ring.versions.get(ring.latestVersion);
       if (latest === undefined) return false;
-      const due = Date.parse(latest.creationTime) + ring.autoRotatePeriod * 1000;
-      if (!(this.t.now() > due)) return false;
+      const created = Date.parse(latest.creationTime);
+      const period = ring.autoRotatePeriod * 1000;
+      const now = this.t.now();
+      // A latest version dated more than a whole period ahead of the clock was made while the
+      // clock ran ahead and has since been corrected. Going by its date alone (as Vault does),
+      // rotation would stall for as long as the clock had been wrong: rotate now instead, so the
+      // schedule starts again from the corrected clock.
+      const madeAhead = created - now > period;
+      if (!(now > created + period) && !madeAhead) return false;
       this.t.logger.debug("automatically rotating key", { key: name });
       await this.t.keyrings.store(storage, await rotated(ring));
       return true;
