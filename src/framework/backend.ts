@@ -86,13 +86,18 @@ export class Backend {
 
   /** Finds the route for a path and its named captures ("" for an optional group that did not match). */
   route(path: string): { path: CompiledPath; captures: Record<string, string> } | null {
+    const result = this.cachedRoute(path);
+    return result === null ? null : { path: result.path, captures: { ...result.captures } };
+  }
+
+  /** route() without the copy: the cached object itself, which callers must not change. */
+  private cachedRoute(path: string): { path: CompiledPath; captures: Record<string, string> } | null {
     const cached = this.routeCache.get(path);
-    if (cached !== undefined)
-      return cached === null ? null : { path: cached.path, captures: { ...cached.captures } };
+    if (cached !== undefined) return cached;
     const result = this.matchRoute(path);
     if (this.routeCache.size >= ROUTE_CACHE_SIZE) this.routeCache.clear();
     this.routeCache.set(path, result);
-    return result === null ? null : { path: result.path, captures: { ...result.captures } };
+    return result;
   }
 
   private matchRoute(path: string): { path: CompiledPath; captures: Record<string, string> } | null {
@@ -121,22 +126,29 @@ export class Backend {
     }
     if (req.operation === "help" && req.path === "") return this.rootHelp();
 
-    const routed = this.route(req.path);
+    const routed = this.cachedRoute(req.path);
     if (routed === null) throw unsupportedPath();
     const { path, captures } = routed;
     const definition = path.definition;
     const fields = definition.fields ?? {};
 
+    // Plain loops over own keys (the order Object.entries gives): this runs on every request.
     const raw: Record<string, unknown> = {};
     const ignored: string[] = [];
-    for (const [k, v] of Object.entries(req.data ?? {})) {
-      raw[k] = v;
-      if (!definition.takesArbitraryInput && !Object.hasOwn(fields, k)) ignored.push(k);
+    const input = req.data;
+    if (input !== undefined && input !== null) {
+      const arbitrary = definition.takesArbitraryInput === true;
+      for (const k in input) {
+        if (!Object.hasOwn(input, k)) continue;
+        raw[k] = input[k];
+        if (!arbitrary && !Object.hasOwn(fields, k)) ignored.push(k);
+      }
     }
     const replaced: string[] = [];
-    for (const [k, v] of Object.entries(captures)) {
+    for (const k in captures) {
+      if (!Object.hasOwn(captures, k)) continue;
       if (raw[k] !== undefined && raw[k] !== null) replaced.push(k);
-      raw[k] = v;
+      raw[k] = captures[k];
     }
 
     const op = definition.operations[req.operation];
@@ -154,7 +166,14 @@ export class Backend {
       }
     }
 
-    const resp = await this.callHandler(handler, req, data);
+    // A handler's late FieldError (from data.get on a bad value) is the caller's mistake, not ours.
+    let resp: LogicalResponse | null;
+    try {
+      resp = await handler(req, data);
+    } catch (e) {
+      if (e instanceof FieldError) throw invalidRequest(e.message);
+      throw e;
+    }
     if (resp !== null) {
       if (ignored.length > 0) {
         addWarning(resp, `Endpoint ignored these unrecognized parameters: [${ignored.sort().join(" ")}]`);
@@ -167,20 +186,6 @@ export class Backend {
       }
     }
     return resp;
-  }
-
-  /** A handler's late FieldError (from data.get on a bad value) is the caller's mistake, not ours. */
-  private async callHandler(
-    handler: OperationHandler,
-    req: LogicalRequest,
-    data: FieldData,
-  ): Promise<LogicalResponse | null> {
-    try {
-      return await handler(req, data);
-    } catch (e) {
-      if (e instanceof FieldError) throw invalidRequest(e.message);
-      throw e;
-    }
   }
 
   async handleExistenceCheck(req: LogicalRequest): Promise<ExistenceCheckResult> {
