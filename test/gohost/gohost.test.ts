@@ -131,6 +131,16 @@ function run(bin: string, args: string[]): Promise<{ code: number | null; stdout
   });
 }
 
+/** True while the process exists and is not a zombie (a container's init may never reap it). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
 const missing = missingPrerequisites();
 const noEntry = !existsSync(ENTRY) && !existsSync(EXECUTABLE);
 const skipReason =
@@ -190,6 +200,37 @@ describe.skipIf(skipReason !== "")(
       // Neither go-plugin's log nor the plugin's own log lines (relayed through it) carry the plaintext.
       expect(scan(new Map([["gohost", `${stdout}\n${stderr}`]]))).toEqual([]);
     }, 180_000);
+
+    it("exits on its own when the host dies (SIGKILL, as a crashing Vault): no orphan process", async () => {
+      // Vault runs as a daemon: stdin is /dev/null, so the plugin must notice its parent is gone another way.
+      const child = spawn(host, ["-hold", "-plugin", EXECUTABLE], {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      child.stderr.resume();
+      const pid = await new Promise<number>((resolvePid, reject) => {
+        let out = "";
+        const timer = setTimeout(() => reject(new Error(`no PLUGIN_PID line: ${out}`)), 60_000);
+        child.stdout.setEncoding("utf8").on("data", (d: string) => {
+          out += d;
+          const m = /PLUGIN_PID (\d+)/.exec(out);
+          if (m) {
+            clearTimeout(timer);
+            resolvePid(Number(m[1]));
+          }
+        });
+        child.on("exit", () => reject(new Error(`the host exited early: ${out}`)));
+      });
+      expect(running(pid)).toBe(true);
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGKILL");
+      await exited;
+      const deadline = Date.now() + 15_000;
+      while (running(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      const orphan = running(pid);
+      if (orphan) process.kill(pid, "SIGKILL");
+      expect(orphan).toBe(false);
+    }, 120_000);
   },
 );
 

@@ -370,6 +370,7 @@ func main() {
 	pluginPath := flag.String("plugin", "dist/vault-plugin-secrets-transit-ts", "the plugin executable")
 	verbose := flag.Bool("v", false, "print go-plugin's and the plugin's log")
 	secret := flag.String("plaintext", "attack at dawn, through go-plugin", "the plaintext encrypted and decrypted")
+	hold := flag.Bool("hold", false, "after the health check print PLUGIN_PID <pid> and wait to be killed (parent-death test)")
 	flag.Parse()
 
 	// go-plugin's log, with the plugin's own stderr lines relayed into it, is kept and printed on failure.
@@ -444,6 +445,11 @@ func main() {
 		fatal("health", "grpc.health.v1 Check(plugin): %v", err)
 	}
 	pass("health", "plugin SERVING")
+	if *hold {
+		// The test kills this host with SIGKILL, as a crashing Vault dies, and watches the plugin exit on its own.
+		fmt.Printf("PLUGIN_PID %d\n", pid)
+		select {}
+	}
 
 	// Without a client certificate, or with one the host did not send in PLUGIN_CLIENT_CERT: no answer.
 	if err := foreignHealthCheck(reattach.Addr, &tls.Config{InsecureSkipVerify: true}); err == nil {
