@@ -1,11 +1,15 @@
 /**
  * The host's side of go-plugin's gRPC broker (grpc_broker.go): one
  * StartStream to the plugin; for each brokered service the host picks the
- * next id, serves it on its own loopback listener with the same mTLS
- * material, and announces ConnInfo{service_id, network, address} on the
- * stream. The plugin dials it by id (it buffers announcements that arrive
- * before it asks).
+ * next id, serves it on its own listener with the same mTLS material, and
+ * announces ConnInfo{service_id, network, address} on the stream. The plugin
+ * dials it by id (it buffers announcements that arrive before it asks).
+ * The listener is what go-plugin's serverListener makes: a unix socket
+ * everywhere but Windows (in a private 0700 directory here), else loopback TCP.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import type { ConnInfo, GRPCBrokerClient } from "../gen/plugin/grpc_broker.js";
 import type { Logger } from "../util/logger.ts";
@@ -14,16 +18,22 @@ import type { Logger } from "../util/logger.ts";
 export const MAX_MESSAGE = 2_147_483_647;
 const GRACEFUL_STOP_MS = 2_000;
 
+export type BrokerNetwork = "unix" | "tcp";
+/** go-plugin's choice: unix sockets except on Windows. */
+export const DEFAULT_BROKER_NETWORK: BrokerNetwork = process.platform === "win32" ? "tcp" : "unix";
+
 export class HostBroker {
   private nextIdValue = 0;
   private readonly stream: grpc.ClientDuplexStream<ConnInfo, ConnInfo>;
   private closed = false;
   private readonly servers = new Map<number, grpc.Server>();
+  private socketDir: string | null = null;
 
   constructor(
     client: GRPCBrokerClient,
     private readonly serverCredentials: () => grpc.ServerCredentials,
     private readonly logger: Logger,
+    private readonly network: BrokerNetwork = DEFAULT_BROKER_NETWORK,
   ) {
     this.stream = client.startStream();
     this.stream.on("data", (info: ConnInfo) => {
@@ -58,11 +68,16 @@ export class HostBroker {
       "grpc.max_send_message_length": MAX_MESSAGE,
     });
     register(server);
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync("127.0.0.1:0", this.serverCredentials(), (e, p) => (e ? reject(e) : resolve(p))),
-    );
+    let address: string;
+    if (this.network === "unix") {
+      this.socketDir ??= mkdtempSync(join(tmpdir(), "plugin-broker-"));
+      address = join(this.socketDir, `${id}.sock`);
+      await bind(server, `unix:${address}`, this.serverCredentials());
+    } else {
+      address = `127.0.0.1:${await bind(server, "127.0.0.1:0", this.serverCredentials())}`;
+    }
     this.servers.set(id, server);
-    const info: ConnInfo = { serviceId: id, network: "tcp", address: `127.0.0.1:${port}`, knock: undefined };
+    const info: ConnInfo = { serviceId: id, network: this.network, address, knock: undefined };
     await new Promise<void>((resolve, reject) => {
       this.stream.write(info, (e: Error | null | undefined) => (e ? reject(e) : resolve()));
     }).catch((e: unknown) => {
@@ -86,10 +101,21 @@ export class HostBroker {
       this.stream.end();
       this.stream.cancel();
     }
+    // The sockets go first: no new connections; open ones finish their calls.
+    if (this.socketDir !== null) {
+      rmSync(this.socketDir, { recursive: true, force: true });
+      this.socketDir = null;
+    }
     const servers = [...this.servers.values()];
     this.servers.clear();
     await Promise.all(servers.map(stopServer));
   }
+}
+
+function bind(server: grpc.Server, target: string, creds: grpc.ServerCredentials): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync(target, creds, (e, p) => (e ? reject(e) : resolve(p))),
+  );
 }
 
 function stopServer(server: grpc.Server): Promise<void> {

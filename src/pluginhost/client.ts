@@ -30,7 +30,7 @@ import type {
   RequestResult,
 } from "../host/backend.ts";
 import type { Logger } from "../util/logger.ts";
-import { HostBroker, MAX_MESSAGE } from "./broker.ts";
+import { type BrokerNetwork, HostBroker, MAX_MESSAGE } from "./broker.ts";
 import { type AutoMtlsCert, generateAutoMtlsCert } from "./certs.ts";
 import { HandshakeError } from "./handshake.ts";
 import { type ExitStatus, launchPluginProcess, type PluginProcess } from "./process.ts";
@@ -59,6 +59,8 @@ export interface PluginClientOptions {
   tokenSalt?: Uint8Array;
   /** Offered protocol versions, in Vault's order of attempts (default [[5], [3, 4]]). */
   versionAttempts?: number[][];
+  /** Where brokered services listen (default: go-plugin's, a unix socket outside Windows). */
+  brokerNetwork?: BrokerNetwork;
 }
 
 type Callback<T> = (error: grpc.ServiceError | null, response: T) => void;
@@ -136,6 +138,7 @@ export class PluginClient {
           true,
         ),
       logger.named("broker"),
+      opts.brokerNetwork,
     );
     void proc.exited.then(() => this.onExit());
   }

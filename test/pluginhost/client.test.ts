@@ -66,7 +66,11 @@ function collectingLogger() {
   return { logger: make(), lines };
 }
 
-async function start(mode: string, command = FAKE, extra: { startTimeoutMs?: number } = {}) {
+async function start(
+  mode: string,
+  command = FAKE,
+  extra: { startTimeoutMs?: number; brokerNetwork?: "unix" | "tcp" } = {},
+) {
   process.env["FAKE_PLUGIN_MODE"] = mode;
   try {
     const inst = await PluginHostInstance.start({
@@ -106,56 +110,61 @@ function mountOpts(path: string, storage: Storage = new InMemoryStorage()) {
 }
 
 describe("the plugin client with a stand-in plugin", () => {
-  it("multiplexed: one process, a multiplex id per mount, storage per mount over the broker", async () => {
-    const inst = await start("mux");
-    expect(inst.multiplexed).toBe(true);
-    const sa = new InMemoryStorage();
-    const sb = new InMemoryStorage();
-    const a = (await inst.mount(mountOpts("a/", sa))) as PluginMount;
-    const b = (await inst.mount(mountOpts("b/", sb))) as PluginMount;
-    expect(a.multiplexId).toMatch(/^[0-9A-Za-z]{10}$/);
-    expect(a.multiplexId).not.toBe(b.multiplexId);
-    expect(a.runningVersion).toBe("v9.9.9-fake");
+  it.each(["unix", "tcp"] as const)(
+    "multiplexed: one process, a multiplex id per mount, storage per mount over the broker (%s)",
+    async (network) => {
+      const inst = await start("mux", FAKE, { brokerNetwork: network });
+      expect(inst.multiplexed).toBe(true);
+      const sa = new InMemoryStorage();
+      const sb = new InMemoryStorage();
+      const a = (await inst.mount(mountOpts("a/", sa))) as PluginMount;
+      const b = (await inst.mount(mountOpts("b/", sb))) as PluginMount;
+      expect(a.multiplexId).toMatch(/^[0-9A-Za-z]{10}$/);
+      expect(a.multiplexId).not.toBe(b.multiplexId);
+      expect(a.runningVersion).toBe("v9.9.9-fake");
 
-    expect((await a.handleRequest(req("a/", "update", "kv/x", { value: "in a" }))).error).toBeNull();
-    expect((await b.handleRequest(req("b/", "update", "kv/x", { value: "in b" }))).error).toBeNull();
-    expect(Buffer.from(sa.entries.get("x")!).toString()).toBe("in a");
-    expect(Buffer.from(sb.entries.get("x")!).toString()).toBe("in b");
-    const read = await a.handleRequest(req("a/", "read", "kv/x"));
-    expect(read.response?.data).toMatchObject({ value: "in a", pid: inst.pid });
-    expect((await b.handleRequest(req("b/", "read", "kv/x"))).response?.data).toMatchObject({
-      pid: inst.pid,
-    });
-    expect((await a.handleRequest(req("a/", "read", "kv/none"))).response).toBeNull();
-    expect(inst.processes).toBe(1);
+      expect((await a.handleRequest(req("a/", "update", "kv/x", { value: "in a" }))).error).toBeNull();
+      expect((await b.handleRequest(req("b/", "update", "kv/x", { value: "in b" }))).error).toBeNull();
+      expect(Buffer.from(sa.entries.get("x")!).toString()).toBe("in a");
+      expect(Buffer.from(sb.entries.get("x")!).toString()).toBe("in b");
+      const read = await a.handleRequest(req("a/", "read", "kv/x"));
+      expect(read.response?.data).toMatchObject({ value: "in a", pid: inst.pid });
+      expect((await b.handleRequest(req("b/", "read", "kv/x"))).response?.data).toMatchObject({
+        pid: inst.pid,
+      });
+      expect((await a.handleRequest(req("a/", "read", "kv/none"))).response).toBeNull();
+      expect(inst.processes).toBe(1);
 
-    const echo = (await a.handleRequest(req("a/", "update", "echo", { n: 1, s: "x" }))).response?.data as {
-      request: Record<string, unknown>;
-      config: Record<string, string>;
-    };
-    expect(echo.request).toMatchObject({
-      operation: "update",
-      path: "echo",
-      mountPoint: "a/",
-      data: { n: 1, s: "x" },
-    });
-    expect(echo.request["clientToken"]).toMatch(/^[0-9a-f]{64}$/);
-    expect(JSON.stringify(echo)).not.toContain("root-token-in-test");
-    expect(echo.config).toEqual({ plugin_name: "fake" });
+      const echo = (await a.handleRequest(req("a/", "update", "echo", { n: 1, s: "x" }))).response?.data as {
+        request: Record<string, unknown>;
+        config: Record<string, string>;
+      };
+      expect(echo.request).toMatchObject({
+        operation: "update",
+        path: "echo",
+        mountPoint: "a/",
+        data: { n: 1, s: "x" },
+      });
+      expect(echo.request["clientToken"]).toMatch(/^[0-9a-f]{64}$/);
+      expect(JSON.stringify(echo)).not.toContain("root-token-in-test");
+      expect(echo.config).toEqual({ plugin_name: "fake" });
 
-    expect(await a.handleExistenceCheck(req("a/", "update", "kv/x"))).toEqual({
-      checkFound: true,
-      exists: true,
-      error: null,
-    });
-    expect(await a.handleExistenceCheck(req("a/", "update", "kv/y"))).toMatchObject({ exists: false });
+      expect(await a.handleExistenceCheck(req("a/", "update", "kv/x"))).toEqual({
+        checkFound: true,
+        exists: true,
+        error: null,
+      });
+      expect(await a.handleExistenceCheck(req("a/", "update", "kv/y"))).toMatchObject({ exists: false });
 
-    await a.invalidateKey("policy/k");
-    expect((await a.handleRequest(req("a/", "read", "invalidations"))).response?.data).toEqual({
-      keys: ["policy/k"],
-    });
-    expect((await b.handleRequest(req("b/", "read", "invalidations"))).response?.data).toEqual({ keys: [] });
-  });
+      await a.invalidateKey("policy/k");
+      expect((await a.handleRequest(req("a/", "read", "invalidations"))).response?.data).toEqual({
+        keys: ["policy/k"],
+      });
+      expect((await b.handleRequest(req("b/", "read", "invalidations"))).response?.data).toEqual({
+        keys: [],
+      });
+    },
+  );
 
   it("passes the plugin's errors through with their kinds", async () => {
     const inst = await start("mux");
