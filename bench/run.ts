@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every layer of the transit plugin beside the platform's
- * limit, measured in one run. See bench/README section in the top README
- * ("Performance") and bench/NOTES.md.
+ * limit, measured in one run. See the "Performance" section of the README;
+ * `npm run bench -- --help` for the options. A layer whose pieces are missing
+ * here (Go, wrk, the plugin) says so and is recorded as skipped.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
