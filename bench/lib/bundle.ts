@@ -12,6 +12,7 @@ import { build } from "esbuild";
  * as `npm run build` (tsc) emits it: no minification, same ES2022 code.
  */
 export async function loadProjectModule<T>(root: string, rel: string, tmp: string): Promise<T | null> {
+  await loadReflectPolyfill(root, tmp);
   const outfile = await bundleProjectFile(root, rel, tmp);
   if (outfile === null) return null;
   // A fresh URL per build so a rebuilt bundle is imported anew in the same process.
@@ -38,4 +39,22 @@ export async function bundleProjectFile(root: string, rel: string, tmp: string):
     sourcemap: false,
   });
   return outfile;
+}
+
+let polyfilled = false;
+
+/**
+ * @peculiar/x509 (certificates in the engine, auto-mTLS in the plugin and its
+ * client) throws at load time without a Reflect metadata polyfill, which the
+ * project's modules import first. In a bundle with external packages the
+ * package import is hoisted above the polyfill's code, so the polyfill is
+ * loaded on its own, once, before any bundle.
+ */
+async function loadReflectPolyfill(root: string, tmp: string): Promise<void> {
+  if (polyfilled) return;
+  polyfilled = true;
+  for (const rel of ["src/plugin/reflect-polyfill.ts", "src/pluginhost/reflect-polyfill.ts"]) {
+    const file = await bundleProjectFile(root, rel, tmp);
+    if (file !== null) await import(pathToFileURL(file).href);
+  }
 }
