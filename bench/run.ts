@@ -65,6 +65,11 @@ async function main(): Promise<number> {
     tmp,
   };
   const progress = new Progress();
+  // A stray rejection inside a layer (a module failing to load in a dependency) must not end the
+  // run before latest.json is written: it is printed, and the layer fails or skips on its own.
+  process.on("unhandledRejection", (e) => {
+    progress.line(`unhandled rejection: ${(e as Error)?.message ?? String(e)}`);
+  });
   const ctx = new RunContext(options, progress);
   const started = new Date();
   const machine = await describeMachine();
