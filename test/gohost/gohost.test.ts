@@ -25,6 +25,7 @@ const ENTRY = join(ROOT, "src", "plugin", "main.ts");
 
 /** The checks main.go must report as passed. */
 const CHECKS = [
+  "register-probe",
   "handshake",
   "health",
   "mtls-no-client-cert",

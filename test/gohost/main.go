@@ -396,27 +396,12 @@ func main() {
 		}
 	})
 
-	// Vault's runner passes only its own variables (pluginutil run_config.go); go-plugin adds the cookie,
-	// PLUGIN_PROTOCOL_VERSIONS, the port range and PLUGIN_CLIENT_CERT.
-	cmd := exec.Command(*pluginPath)
-	cmd.Env = []string{
-		"VAULT_VERSION=1.19.0",
-		"VAULT_PLUGIN_METADATA_MODE=false",
-		"VAULT_PLUGIN_AUTOMTLS_ENABLED=true",
+	if !*hold {
+		registerProbe(*pluginPath, logger.Named("register"), logText)
 	}
+
 	start := time.Now()
-	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig: handshake,
-		VersionedPlugins: map[int]plugin.PluginSet{
-			4: {"backend": &backendPlugin{}},
-			5: {"backend": &backendPlugin{}},
-		},
-		Cmd:              cmd,
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:         true,
-		Logger:           logger,
-		StartTimeout:     30 * time.Second,
-	})
+	client := newClient(*pluginPath, logger)
 	killed := false
 	atExit = append(atExit, func() {
 		if !killed {
@@ -685,12 +670,15 @@ func main() {
 	client.Kill()
 	killed = true
 	took := time.Since(t0)
-	log := logText()
+	// Only go-plugin's lines about this client (the registration probe logs as gohost.register).
+	log := moduleLines(logText(), "gohost")
 	switch {
 	case strings.Contains(log, "plugin failed to exit gracefully"):
 		fail("shutdown", "the plugin did not exit within go-plugin's 2 s after Shutdown; it was killed")
 	case processExitedWithError(log):
 		fail("shutdown", "the plugin exited with an error after Shutdown: %s", exitLine(log))
+	case !strings.Contains(log, `"@message":"plugin exited"`):
+		fail("shutdown", "go-plugin did not see the process exit after Shutdown")
 	case syscall.Kill(pid, 0) == nil:
 		fail("shutdown", "process %d still exists", pid)
 	default:
@@ -703,6 +691,130 @@ func main() {
 	}
 	fmt.Println("ALL PASSED")
 	cleanupAndExit(0)
+}
+
+// newClient configures go-plugin as Vault's plugin catalog does for a backend plugin.
+func newClient(pluginPath string, logger hclog.Logger) *plugin.Client {
+	// Vault's runner passes only its own variables (pluginutil run_config.go); go-plugin adds the cookie,
+	// PLUGIN_PROTOCOL_VERSIONS, the port range and PLUGIN_CLIENT_CERT.
+	cmd := exec.Command(pluginPath)
+	cmd.Env = []string{
+		"VAULT_VERSION=1.19.0",
+		"VAULT_PLUGIN_METADATA_MODE=false",
+		"VAULT_PLUGIN_AUTOMTLS_ENABLED=true",
+	}
+	return plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig: handshake,
+		VersionedPlugins: map[int]plugin.PluginSet{
+			4: {"backend": &backendPlugin{}},
+			5: {"backend": &backendPlugin{}},
+		},
+		Cmd:              cmd,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		Logger:           logger,
+		StartTimeout:     30 * time.Second,
+	})
+}
+
+// probeStorage counts calls: at registration Vault serves no storage (a nil view), so none may come.
+type probeStorage struct {
+	pb.UnimplementedStorageServer
+	mu    sync.Mutex
+	calls []string
+}
+
+func (s *probeStorage) note(call string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, call)
+}
+
+func (s *probeStorage) List(_ context.Context, a *pb.StorageListArgs) (*pb.StorageListReply, error) {
+	s.note("List " + a.Prefix)
+	return &pb.StorageListReply{Err: "no storage at registration"}, nil
+}
+
+func (s *probeStorage) Get(_ context.Context, a *pb.StorageGetArgs) (*pb.StorageGetReply, error) {
+	s.note("Get " + a.Key)
+	return &pb.StorageGetReply{Err: "no storage at registration"}, nil
+}
+
+func (s *probeStorage) Put(_ context.Context, a *pb.StoragePutArgs) (*pb.StoragePutReply, error) {
+	s.note("Put " + a.GetEntry().GetKey())
+	return &pb.StoragePutReply{Err: "no storage at registration"}, nil
+}
+
+func (s *probeStorage) Delete(_ context.Context, a *pb.StorageDeleteArgs) (*pb.StorageDeleteReply, error) {
+	s.note("Delete " + a.Key)
+	return &pb.StorageDeleteReply{Err: "no storage at registration"}, nil
+}
+
+// registerProbe does what `vault plugin register -version=...` does before it stores the catalog entry
+// (vault/plugin_catalog.go getBackendRunningVersion): start the plugin, Setup with an empty BackendConfig
+// (no config, no backend UUID, no storage), ask PluginVersion, and kill it. No Initialize.
+func registerProbe(pluginPath string, logger hclog.Logger, logText func() string) {
+	const name = "register-probe"
+	client := newClient(pluginPath, logger)
+	killed := false
+	defer func() {
+		if !killed {
+			client.Kill()
+		}
+	}()
+	rpcClient, err := client.Client()
+	if err != nil {
+		fail(name, "start: %v", err)
+		return
+	}
+	raw, err := rpcClient.Dispense("backend")
+	if err != nil {
+		fail(name, "dispense: %v", err)
+		return
+	}
+	bc := raw.(*backendClient)
+	conn := &muxConn{ClientConn: bc.conn, id: "gohostReg0"}
+	storage := &probeStorage{}
+	brokerID := bc.broker.NextId()
+	go bc.broker.AcceptAndServe(brokerID, func(opts []grpc.ServerOption) *grpc.Server {
+		s := grpc.NewServer(opts...)
+		pb.RegisterStorageServer(s, storage)
+		pb.RegisterSystemViewServer(s, &systemView{})
+		return s
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	reply, err := pb.NewBackendClient(conn).Setup(ctx, &pb.SetupArgs{BrokerId: brokerID})
+	if err != nil {
+		fail(name, "Setup with an empty config: %v", err)
+		return
+	}
+	if reply.Err != "" {
+		fail(name, "Setup with an empty config: %s", reply.Err)
+		return
+	}
+	ver, err := logical.NewPluginVersionClient(conn).Version(ctx, &logical.Empty{})
+	if err != nil {
+		fail(name, "PluginVersion after Setup: %v", err)
+		return
+	}
+	storage.mu.Lock()
+	calls := append([]string(nil), storage.calls...)
+	storage.mu.Unlock()
+	if len(calls) > 0 {
+		fail(name, "the plugin used storage during registration (Vault serves none then): %v", calls)
+		return
+	}
+	// Vault then kills the client (cleanupExternalPlugin): Shutdown through the controller.
+	client.Kill()
+	killed = true
+	log := moduleLines(logText(), "gohost.register")
+	if strings.Contains(log, "plugin failed to exit gracefully") || processExitedWithError(log) ||
+		!strings.Contains(log, `"@message":"plugin exited"`) {
+		fail(name, "the probed plugin did not exit cleanly: %s", exitLine(log))
+		return
+	}
+	pass(name, "Setup with an empty config, version %s, no storage calls, clean exit", ver.PluginVersion)
 }
 
 type writerFunc func([]byte) (int, error)
@@ -727,6 +839,18 @@ func oneLine(err error) string {
 }
 
 // go-plugin logs "plugin process exited" with an "error" field when the exit status is not 0.
+// moduleLines keeps the hclog JSON lines of one logger.
+func moduleLines(log, module string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, `"@module":"`+module+`"`) {
+			b.WriteString(line)
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
 func processExitedWithError(log string) bool {
 	line := exitLine(log)
 	return line != "" && strings.Contains(line, `"error"`)
