@@ -46,6 +46,7 @@ const CHECKS = [
   "rotate",
   "rewrap",
   "read",
+  "second-mount",
   "storage-put-failure",
   "invalidate-key",
   "cleanup",

@@ -617,6 +617,8 @@ func main() {
 		pass("read", "aes256-gcm96, latest_version 2, keys [1 2]")
 	}
 
+	secondMount(bc, h, ct1)
+
 	// Storage.Put fails: a server-class error, and the keyring (cached or stored) stays at version 2.
 	snapshotV2, _ := h.storage.get("policy/gohost")
 	h.storage.setFailPut("storage backend unavailable (injected by gohost)")
@@ -691,6 +693,74 @@ func main() {
 	}
 	fmt.Println("ALL PASSED")
 	cleanupAndExit(0)
+}
+
+// secondMount mounts the plugin a second time in the same process, as Vault does with a multiplexed
+// plugin: its own multiplex_id, its own Setup with its own broker id and storage. Nothing may cross over.
+func secondMount(bc *backendClient, first *host, firstCiphertext string) {
+	const name = "second-mount"
+	ctx := context.Background()
+	conn := &muxConn{ClientConn: bc.conn, id: "gohostMnt2"}
+	h := &host{backend: pb.NewBackendClient(conn), storage: &memStorage{data: map[string][]byte{}}}
+	serverCh := make(chan *grpc.Server, 1)
+	brokerID := bc.broker.NextId()
+	go bc.broker.AcceptAndServe(brokerID, func(opts []grpc.ServerOption) *grpc.Server {
+		s := grpc.NewServer(opts...)
+		pb.RegisterStorageServer(s, h.storage)
+		pb.RegisterSystemViewServer(s, &systemView{})
+		pb.RegisterEventsServer(s, &events{})
+		serverCh <- s
+		return s
+	})
+	defer func() {
+		select {
+		case s := <-serverCh:
+			s.Stop()
+		case <-time.After(time.Second):
+		}
+	}()
+	reply, err := h.backend.Setup(ctx, &pb.SetupArgs{
+		BrokerId:    brokerID,
+		Config:      map[string]string{"plugin_name": "transit-ts", "plugin_type": "secret", "plugin_version": "v0.1.0"},
+		BackendUUID: "0f3c2b1a-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+	})
+	if err != nil || reply.Err != "" {
+		fail(name, "Setup: %v %s", err, reply.GetErr())
+		return
+	}
+	if _, err := h.backend.Initialize(ctx, &pb.InitializeArgs{}); err != nil {
+		fail(name, "Initialize: %v", err)
+		return
+	}
+	if read, perr, err := h.call("read", "keys/gohost", nil); err != nil || perr != nil || read != nil {
+		fail(name, "the first mount's key is visible on the second: %v %v %v", read, perr, err)
+		return
+	}
+	before, _ := first.storage.get("policy/gohost")
+	h.ok(name, "update", "keys/gohost", nil)
+	if _, ok := h.storage.get("policy/gohost"); !ok {
+		fail(name, "the second mount's keyring is not in the second mount's storage")
+		return
+	}
+	if after, _ := first.storage.get("policy/gohost"); !bytes.Equal(before, after) {
+		fail(name, "creating a key on the second mount changed the first mount's storage")
+		return
+	}
+	out, perr, err := h.call("update", "decrypt/gohost", map[string]interface{}{"ciphertext": firstCiphertext})
+	if err != nil || perr == nil {
+		fail(name, "the second mount decrypted the first mount's ciphertext: %v %v", out, err)
+		return
+	}
+	if _, err := h.backend.Cleanup(ctx, &pb.Empty{}); err != nil {
+		fail(name, "Cleanup: %v", err)
+		return
+	}
+	// Unmounting the second leaves the first serving.
+	if d := first.ok(name, "read", "keys/gohost", nil); num(d, "latest_version") != 2 {
+		fail(name, "the first mount after the second's Cleanup: %v", d)
+		return
+	}
+	pass(name, "own multiplex_id, Setup and storage; keys and ciphertexts stay apart; first mount unaffected by its Cleanup")
 }
 
 // newClient configures go-plugin as Vault's plugin catalog does for a backend plugin.
