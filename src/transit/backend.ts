@@ -3,7 +3,9 @@ import { type Logger, nullLogger } from "../util/logger.ts";
 import { AutoRotator } from "./auto-rotate.ts";
 import { POLICY_PREFIX } from "./keyring/manager.ts";
 import { pathBackup } from "./paths/path-backup.ts";
+import { pathByokExport } from "./paths/path-byok.ts";
 import { pathCacheConfig } from "./paths/path-cache-config.ts";
+import { pathCreateCsr, pathImportCertChain } from "./paths/path-certificates.ts";
 import { pathConfigKeys } from "./paths/path-config-keys.ts";
 import { pathDatakey } from "./paths/path-datakey.ts";
 import { pathDecrypt } from "./paths/path-decrypt.ts";
@@ -68,6 +70,9 @@ export function buildTransitBackend(t: TransitState, options: TransitOptions = {
       pathWrappingKey(t),
       pathImport(t),
       pathImportVersion(t),
+      pathByokExport(t),
+      pathCreateCsr(t),
+      pathImportCertChain(t),
     ],
     initialize: async (storage) => {
       const size = await t.readCacheSize(storage);

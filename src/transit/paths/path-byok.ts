@@ -1,0 +1,105 @@
+import type { HashAlgorithm } from "../../crypto/hash.ts";
+import { byokWrap } from "../../crypto/keywrap.ts";
+import { invalidRequest } from "../../framework/errors.ts";
+import { genericNameRegex, optionalParamRegex, type PathDefinition } from "../../framework/path.ts";
+import { encodeStdBase64 } from "../../util/base64.ts";
+import { privateKeyMissing, publicKeyObject } from "../keyring/asymmetric.ts";
+import { privatePkcs8 } from "../keyring/key-encodings.ts";
+import { isRsa, isSymmetric, signingSupported } from "../keyring/key-types.ts";
+import type { Keyring, KeyVersion } from "../keyring/keyring.ts";
+import type { TransitState } from "../state.ts";
+import { exportVersions } from "./path-export.ts";
+
+/** transit parseHashFn: the OAEP hash of the BYOK envelope, any case. */
+function parseHashFn(name: string): HashAlgorithm {
+  switch (name.toUpperCase()) {
+    case "SHA1":
+      return "sha1";
+    case "SHA224":
+      return "sha2-224";
+    case "SHA256":
+      return "sha2-256";
+    case "SHA384":
+      return "sha2-384";
+    case "SHA512":
+      return "sha2-512";
+    default:
+      // Vault: a plain error (500).
+      throw invalidRequest(`unknown hash function: ${name}`);
+  }
+}
+
+/**
+ * getBYOKExportKey + keysutil Policy.WrapKey: one source version wrapped
+ * for the destination's latest version, which must be an RSA key (its
+ * public key is enough). Symmetric and HMAC keys are wrapped as raw bytes,
+ * asymmetric ones as PKCS #8 (x509.MarshalPKCS8PrivateKey).
+ */
+function byokExportKey(dst: Keyring, src: Keyring, entry: KeyVersion, hashName: string): string {
+  const hash = parseHashFn(hashName);
+  // Policy.WrapKey(0, ...): the destination's latest version. Vault's plain errors (500) here
+  // name the caller's choice of destination key: 400.
+  if (!signingSupported(dst.type)) {
+    throw invalidRequest(`message signing not supported for key type ${dst.type}`);
+  }
+  const wrapping = dst.versions.get(dst.latestVersion);
+  if (wrapping === undefined) throw invalidRequest("no such key version");
+  const pub = isRsa(dst.type) ? publicKeyObject(wrapping) : null;
+  if (pub === null) throw invalidRequest("unsupported key type in use; must be a rsa key");
+  let target: Uint8Array;
+  if (isSymmetric(src.type) || src.type === "hmac") {
+    if (entry.key === undefined) throw invalidRequest("key version has no key material");
+    target = entry.key;
+  } else {
+    // Vault dereferences the absent private key of a public-key-only import (a panic).
+    if (privateKeyMissing(entry)) throw invalidRequest("private key not imported for key version selected");
+    target = privatePkcs8(src.type, entry);
+  }
+  return encodeStdBase64(byokWrap(pub.export({ format: "der", type: "spki" }), target, hash));
+}
+
+/** byok-export/:destination/:source(/:version) (transit path_byok.go). */
+export function pathByokExport(t: TransitState): PathDefinition {
+  return {
+    pattern: `byok-export/${genericNameRegex("destination")}/${genericNameRegex("source")}${optionalParamRegex("version")}`,
+    fields: {
+      destination: {
+        type: "string",
+        description:
+          "Destination key to export to; usually the public wrapping key of another Transit instance.",
+      },
+      source: {
+        type: "string",
+        description: "Source key to export; could be any present key within Transit.",
+      },
+      version: {
+        type: "string",
+        description: "Optional version of the key to export, else all key versions are exported.",
+      },
+      hash: {
+        type: "string",
+        default: "SHA256",
+        description: "Hash function to use for inner OAEP encryption. Defaults to SHA256.",
+      },
+    },
+    operations: {
+      read: async (req, d) => {
+        // Vault answers the two unknown keys with plain errors (500); they are the caller's.
+        const dst = await t.keyrings.get(req.storage, d.get<"string">("destination"));
+        if (dst === null) throw invalidRequest("no such destination key to export to");
+        const src = await t.keyrings.get(req.storage, d.get<"string">("source"));
+        if (src === null) throw invalidRequest("no such source key for export");
+        if (!src.exportable) throw invalidRequest("key is not exportable");
+        const hash = d.get<"string">("hash");
+        const keys: Record<string, string> = {};
+        for (const v of exportVersions(src, d.get<"string">("version"))) {
+          keys[String(v)] = byokExportKey(dst, src, src.versions.get(v) as KeyVersion, hash);
+        }
+        return { data: { name: src.name, type: src.type, keys } };
+      },
+    },
+    helpSynopsis: "Securely export named encryption or signing key",
+    helpDescription:
+      "\nThis path is used to export the named keys that are configured as\nexportable.\n\nUnlike the regular /export/:name[/:version] paths, this path uses\nthe same encryption specification /import, allowing secure migration\nof keys between clusters to enable workloads to communicate between\nthem.\n\nPresently this only works for RSA destination keys.\n",
+  };
+}
