@@ -89,13 +89,30 @@ function buildHost(): string {
   const work = `${dir}.tmp-${process.pid}`;
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  const r = spawnSync("bash", [join(HERE, "build.sh"), work], { encoding: "utf8", timeout: 300_000 });
+  // One Go build cache for every version of the host: a rebuild after a change takes seconds.
+  const env = {
+    ...process.env,
+    GOCACHE: process.env["GOCACHE"] ?? join(tmpdir(), "vault-plugin-gohost-gocache"),
+  };
+  const r = spawnSync("bash", [join(HERE, "build.sh"), work], { encoding: "utf8", timeout: 300_000, env });
   if (r.status !== 0) throw new Error(`building the go-plugin host failed:\n${r.stdout}\n${r.stderr}`);
+  for (const sub of ["gopath", "gen"]) rmSync(join(work, sub), { recursive: true, force: true });
   try {
     renameSync(work, dir);
   } catch {
     // Another run built it first.
     rmSync(work, { recursive: true, force: true });
+  }
+  // Hosts built from older sources, unused for an hour, go.
+  for (const e of readdirSync(tmpdir())) {
+    const old = join(tmpdir(), e);
+    if (
+      /^vault-plugin-gohost-[0-9a-f]{16}$/.test(e) &&
+      old !== dir &&
+      statSync(old).mtimeMs < Date.now() - 3_600_000
+    ) {
+      rmSync(old, { recursive: true, force: true });
+    }
   }
   return bin;
 }
