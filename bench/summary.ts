@@ -30,7 +30,13 @@ function figure(m: Measurement | undefined, basis: Ratio["basis"]): string {
 
 const esc = (s: string): string => s.replace(/\|/g, "\\|");
 /** Recorded ratios shown beside the targeted ones because they explain a gap. */
-const EXPLAINING = [/node-stream/, /^engine-vs-go\|/, /^grpc-plugin-vs-echo\|.*\|c64$/, /^uncached/];
+const EXPLAINING = [
+  /node-stream/,
+  /^engine-vs-go\|/,
+  /^grpc-plugin-vs-echo\|.*\|c64$/,
+  /^uncached/,
+  /grpc-ceiling/,
+];
 
 const lines = [
   `Run of ${r.startedAt.slice(0, 16).replace("T", " ")} UTC (${r.mode}, ${r.seconds.toFixed(0)} s) on ${machineLine(r)}.`,

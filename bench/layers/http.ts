@@ -7,6 +7,7 @@ import { type RunContext, SkipLayer } from "../lib/context.ts";
 import { bundlePlugin } from "../lib/plugin.ts";
 import type { Measurement } from "../lib/types.ts";
 import { type LoadResult, runWrk, wrkVersion } from "../lib/wrk.ts";
+import { IN_FLIGHT } from "./grpc.ts";
 
 const CONNECTIONS = [1, 64];
 const TOKEN = `bench-${randomBytes(8).toString("hex")}`;
@@ -229,6 +230,35 @@ export async function runHttp(ctx: RunContext): Promise<void> {
             basis: "opsPerSec",
             target: sc.batch === 1 ? 0.5 : null,
           });
+          // The host's other ceiling: each write is two gRPC calls to the plugin (HandleExistenceCheck,
+          // then HandleRequest, as Vault makes them), so it cannot pass half the echo's calls/s.
+          const echo = ctx.find(
+            (m) =>
+              m.layer === "grpc" &&
+              m.impl === "grpc-js echo" &&
+              m.concurrency === (connections > 1 ? IN_FLIGHT : 1),
+          );
+          if (echo !== undefined && sc.batch === 1) {
+            const ceiling = ctx.record({
+              group,
+              impl: "gRPC ceiling: grpc-js echo calls/s ÷ 2",
+              op: sc.op,
+              size: sc.size,
+              batch: 1,
+              concurrency: connections,
+              opsPerSec: echo.opsPerSec / 2,
+              samples: echo.samples,
+              reference: true,
+              note: `half of ${echo.id} measured by the grpc layer in this run: a write is HandleExistenceCheck + HandleRequest`,
+            });
+            ctx.ratio({
+              id: `http-host-vs-grpc-ceiling|${sc.name}|${connections}`,
+              description: `dev host ${sc.name}, ${connections} connection${connections > 1 ? "s" : ""}: requests/s / (grpc-js echo calls/s ÷ 2)`,
+              numerator: h,
+              denominator: ceiling,
+              basis: "opsPerSec",
+            });
+          }
         }
       }
     }
