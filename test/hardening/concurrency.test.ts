@@ -1,6 +1,7 @@
 /**
  * Many callers encrypt, decrypt and rewrap one key while another rotates it,
- * moves min_decryption_version and trims it. No request may see a
+ * moves min_decryption_version, trims it, and backs it up and restores it
+ * (with force, from a backup of its current state). No request may see a
  * half-written keyring (every answer is a clean success or a clean 4xx),
  * and every ciphertext handed out decrypts afterwards unless its version was
  * deliberately trimmed or blocked.
@@ -15,7 +16,8 @@ const ROTATIONS = 20;
 describe("concurrent use of one key during rotation, config and trim", () => {
   it("keeps every acknowledged ciphertext decryptable unless its version was trimmed or blocked", async () => {
     const e = new TestEngine();
-    await e.write("keys/k");
+    await e.write("keys/k", { exportable: true, allow_plaintext_backup: true });
+    let restores = 0;
     const issued: { ct: string; pt: string; version: number }[] = [];
     const failures: string[] = [];
     let stop = false;
@@ -62,6 +64,16 @@ describe("concurrent use of one key during rotation, config and trim", () => {
           const trim = await e.write("keys/k/trim", { min_available_version: 3 });
           if (trim.status !== 200) failures.push(`trim ${trim.status} ${trim.error}`);
         }
+        if (v % 4 === 0) {
+          // Back up the key as it is and restore it over itself while the callers keep going.
+          const backup = await e.read("backup/k");
+          if (backup.status !== 200) failures.push(`backup ${backup.status} ${backup.error}`);
+          else {
+            const restore = await e.write("restore/k", { backup: backup.data["backup"], force: true });
+            if (restore.status >= 300) failures.push(`restore ${restore.status} ${restore.error}`);
+            else restores++;
+          }
+        }
         for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
       }
       stop = true;
@@ -86,7 +98,7 @@ describe("concurrent use of one key during rotation, config and trim", () => {
     }
     expect(checked).toBeGreaterThan(CALLERS * ROUNDS);
     console.log(
-      `concurrency: ${issued.length} ciphertexts issued by ${CALLERS} callers, ${checked} verified after ${key["latest_version"]} versions`,
+      `concurrency: ${issued.length} ciphertexts issued by ${CALLERS} callers, ${checked} verified after ${key["latest_version"]} versions and ${restores} backup/restore rounds`,
     );
   });
 });
