@@ -691,7 +691,7 @@ describe("corrupted data in the dev host", () => {
     }
   }, 60_000);
 
-  it("flipped bytes in the lmdb file are refused, detected or harmless, never served as other data", async () => {
+  it("flipped bytes in the lmdb file are refused, detected or harmless, never served as other data or lost silently", async () => {
     const TRIALS = Number(process.env["FAULTS_PAGE_TRIALS"] ?? 240);
     const work = mkdtempSync(join(tmpdir(), "faults-pages-"));
     try {
@@ -747,6 +747,8 @@ describe("corrupted data in the dev host", () => {
       for (const r of results) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
       const wrong = results.filter((r) => r.outcome === "wrong");
       expect(wrong, JSON.stringify(wrong)).toEqual([]);
+      // An entry that lookups no longer find (a damaged branch page) makes the store refuse to open.
+      expect(results.filter((r) => r.outcome === "missing")).toEqual([]);
       expect(results).toHaveLength(TRIALS);
       figures.push(
         `db_pages trials=${TRIALS} seconds=${seconds} ${Object.entries(counts)

@@ -144,6 +144,21 @@ export class EncryptedStore {
       } catch {
         throw new SealError("the barrier keyring does not open with the root key: the store is damaged");
       }
+      // LMDB keeps no page checksums. A damaged branch page can misdirect lookups, so that an entry
+      // still in the tree reads as absent (and an upsert would replace it): refuse to serve then.
+      let lost: string[];
+      try {
+        lost = lookupMismatches(db);
+      } catch (e) {
+        throw new SealError(
+          `the database is damaged: ${damaged(e).message.replace(/^storage read failed: /, "")}`,
+        );
+      }
+      if (lost.length > 0) {
+        throw new SealError(
+          `the database is damaged: ${lost.length} stored entr${lost.length === 1 ? "y is" : "ies are"} not found by lookup (first: ${JSON.stringify(lost[0])}); restore the data directory from a backup`,
+        );
+      }
       return new EncryptedStore(db, rootKey, keyring);
     } catch (e) {
       await db.close();
@@ -201,7 +216,12 @@ export class EncryptedStore {
     this.check();
     // A path longer than the store's key limit cannot have been written.
     if (!this.fits(path)) return null;
-    const raw = this.db.get(path);
+    let raw: Buffer | undefined;
+    try {
+      raw = this.db.get(path);
+    } catch (e) {
+      throw damaged(e);
+    }
     if (raw === undefined) return null;
     try {
       return this.barrier.decrypt(path, raw);
@@ -238,7 +258,11 @@ export class EncryptedStore {
   /** Vault's list: the next segment below prefix, folders once with a trailing "/". */
   async list(prefix: string): Promise<string[]> {
     this.check();
-    return listSegments(this.keysUnder(prefix), prefix);
+    try {
+      return listSegments(this.keysUnder(prefix), prefix);
+    } catch (e) {
+      throw damaged(e);
+    }
   }
 
   /** Every stored path under prefix, in order. */
@@ -258,7 +282,7 @@ export class EncryptedStore {
   async verify(): Promise<{ checked: number; damaged: string[] }> {
     this.check();
     let checked = 0;
-    const damaged: string[] = [];
+    const damaged: string[] = lookupMismatches(this.db);
     for (const { key, value } of this.db.getRange()) {
       if (key === SEAL_PATH || key === KEYRING_PATH) continue;
       checked++;
@@ -336,6 +360,28 @@ export class EncryptedStore {
     await this.db.flushed;
     await this.db.close();
   }
+}
+
+/** A read that lmdb itself failed (MDB_PAGE_NOTFOUND, MDB_CORRUPTED...): its text names no value. */
+function damaged(e: unknown): StorageError {
+  if (e instanceof StorageError) return e;
+  const text = e instanceof Error ? e.message.split("\n")[0]?.slice(0, 120) : "";
+  return new StorageError(`storage read failed: the database is damaged (${text || "lmdb read error"})`);
+}
+
+/** Entries that iteration finds but a lookup by their own key does not (or finds with other bytes). */
+function lookupMismatches(db: RootDatabase<Buffer, string>): string[] {
+  const out: string[] = [];
+  for (const { key, value } of db.getRange()) {
+    let found: Buffer | undefined;
+    try {
+      found = db.get(key);
+    } catch {
+      found = undefined;
+    }
+    if (found === undefined || !Buffer.from(found).equals(Buffer.from(value))) out.push(String(key));
+  }
+  return out;
 }
 
 function unsealRoot(sealRecord: Buffer, unsealKey: Buffer): Buffer {
