@@ -310,6 +310,8 @@ type AeadModule = {
     prefixNonce?: boolean,
   ): Bytes;
   open(alg: string, key: Bytes, nonce: Bytes, sealed: Bytes, aad: Bytes | undefined): Bytes | null;
+  /** What transit's encrypt seals with (a reused output buffer above 64 KiB), when the module has it. */
+  sealTransient?(alg: string, key: Bytes, nonce: Bytes, pt: Bytes, aad: Bytes | undefined): Bytes;
 };
 
 const VAULT_NAMES: Record<AeadName, string> = {
@@ -323,12 +325,14 @@ export const PROJECT_AEAD = "src/crypto/aead.ts";
 export async function loadProjectAead(root: string, tmp: string): Promise<AeadImpl | null> {
   const mod = await loadProjectModule<Partial<AeadModule>>(root, PROJECT_AEAD, tmp);
   if (mod === null) return null;
-  const seal = mod.seal;
   const open = mod.open;
+  // The engine's encrypt seals through sealTransient when the module has it: that is the hot path.
+  const transient = mod.sealTransient;
+  const seal = typeof transient === "function" ? transient : mod.seal;
   if (typeof seal !== "function" || typeof open !== "function") return null;
   return {
     name: PROJECT_AEAD,
-    note: "the engine's hot path as committed (seal/open of src/crypto/aead.ts)",
+    note: `the engine's hot path as committed (${typeof transient === "function" ? "sealTransient" : "seal"}/open of src/crypto/aead.ts)`,
     supports: () => true,
     async create(alg, key) {
       const name = VAULT_NAMES[alg];

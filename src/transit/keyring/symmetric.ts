@@ -1,5 +1,5 @@
 import { constants, createHmac, createPublicKey, publicEncrypt } from "node:crypto";
-import { type AeadAlgorithm, NONCE_SIZE, open, seal } from "../../crypto/aead.ts";
+import { type AeadAlgorithm, NONCE_SIZE, open, seal, sealTransient } from "../../crypto/aead.ts";
 import { randomPooled } from "../../crypto/random-pool.ts";
 import { rsaDecrypt as rsaDecryptRaw } from "../../crypto/rsa.ts";
 import { internalError, userError } from "../../framework/errors.ts";
@@ -77,7 +77,8 @@ function sealSymmetric(
   const encKey = key.subarray(0, encBytes);
 
   if (!ring.convergentEncryption) {
-    return seal(alg, encKey, randomPooled(NONCE_SIZE), plaintext, opts.associatedData);
+    // encrypt() base64-encodes the sealed bytes at once: large messages reuse one output buffer.
+    return sealTransient(alg, encKey, randomPooled(NONCE_SIZE), plaintext, opts.associatedData);
   }
   let nonce: Uint8Array;
   switch (convergentVersion) {
