@@ -58,7 +58,8 @@ import { randomPooled } from "./random-pool.ts";
  *   AAD, tag, truncation). The candidate plaintext is zeroed before null is
  *   returned and never leaves this module.
  * - Errors thrown (bad key or nonce length) carry no key or data bytes.
- * - Buffers returned are owned by the caller; `seal`'s output may be a view
+ * - Buffers returned are owned by the caller (except `sealTransient`'s above
+ *   64 KiB: valid until its next call); `seal`'s output may be a view
  *   into Node's shared allocation pool (use byteOffset/length, never
  *   `.buffer` whole). Inputs are never modified or retained.
  * - An empty or absent AAD is the same as no AAD (as Go's AEADs).
