@@ -53,7 +53,7 @@ let polyfilled = false;
 async function loadReflectPolyfill(root: string, tmp: string): Promise<void> {
   if (polyfilled) return;
   polyfilled = true;
-  for (const rel of ["src/plugin/reflect-polyfill.ts", "src/pluginhost/reflect-polyfill.ts"]) {
+  for (const rel of ["src/util/reflect-polyfill.ts"]) {
     const file = await bundleProjectFile(root, rel, tmp);
     if (file !== null) await import(pathToFileURL(file).href);
   }

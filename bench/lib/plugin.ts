@@ -86,7 +86,7 @@ export async function startPlugin(root: string, tmp: string): Promise<RunningPlu
   }
   // @peculiar/x509 needs its reflect polyfill loaded first; a bundle with external packages would
   // import the package before the polyfill's code runs, so the polyfill is loaded on its own first.
-  await loadProjectModule(root, "src/pluginhost/reflect-polyfill.ts", tmp);
+  await loadProjectModule(root, "src/util/reflect-polyfill.ts", tmp);
   const host = await loadProjectModule<PluginHostModule>(root, "src/pluginhost/index.ts", tmp);
   const storageMod = await loadProjectModule<StorageModule>(root, "src/framework/storage.ts", tmp);
   const PluginClient = host?.PluginClient;

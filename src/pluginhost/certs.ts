@@ -6,62 +6,10 @@
  * plugin's own certificate arrives in the handshake line and is the only root
  * trusted for it.
  */
-import "./reflect-polyfill.ts";
-import { randomBytes, webcrypto, X509Certificate } from "node:crypto";
-import * as x509 from "@peculiar/x509";
+import { X509Certificate } from "node:crypto";
+import { toPem } from "../util/auto-mtls-cert.ts";
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-
-export interface AutoMtlsCert {
-  /** PEM of the certificate (what PLUGIN_CLIENT_CERT carries). */
-  certPem: string;
-  /** PKCS#8 PEM of the private key; never leaves the host process. */
-  keyPem: string;
-}
-
-const ALG = { name: "ECDSA", namedCurve: "P-521", hash: "SHA-512" } as const;
-/** go-plugin: 262980 hours (30 years). */
-const VALIDITY_MS = 262_980 * 3600 * 1000;
-
-export async function generateAutoMtlsCert(): Promise<AutoMtlsCert> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
-  const serial = randomBytes(16);
-  serial[0] = serial[0]! & 0x7f; // a positive 128-bit serial, as rand.Int(2^128)
-  const now = Date.now();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial.toString("hex"),
-    name: [{ CN: ["localhost"] }, { O: ["HashiCorp"] }],
-    notBefore: new Date(now - 30_000),
-    notAfter: new Date(now + VALIDITY_MS),
-    signingAlgorithm: ALG,
-    keys,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.digitalSignature |
-          x509.KeyUsageFlags.keyEncipherment |
-          x509.KeyUsageFlags.keyAgreement |
-          x509.KeyUsageFlags.keyCertSign,
-        true,
-      ),
-      new x509.ExtendedKeyUsageExtension([
-        x509.ExtendedKeyUsage.clientAuth,
-        x509.ExtendedKeyUsage.serverAuth,
-      ]),
-      new x509.SubjectAlternativeNameExtension([{ type: "dns", value: "localhost" }]),
-    ],
-  });
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey));
-  const keyPem = toPem("PRIVATE KEY", pkcs8);
-  pkcs8.fill(0);
-  return { certPem: cert.toString("pem"), keyPem };
-}
-
-export function toPem(label: string, der: Uint8Array): string {
-  const b64 = Buffer.from(der).toString("base64");
-  const lines = b64.match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;
-}
+export { type AutoMtlsCert, generateAutoMtlsCert } from "../util/auto-mtls-cert.ts";
 
 /**
  * The plugin's certificate from the handshake line (go-plugin loadServerCert:

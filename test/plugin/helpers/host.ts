@@ -26,7 +26,8 @@ import {
   type SystemViewServer,
   SystemViewService,
 } from "../../../src/gen/sdk/plugin/pb/backend.ts";
-import { generateServerCert, type ServerCert, toPem } from "../../../src/plugin/tls.ts";
+import { generateServerCert, type ServerCert } from "../../../src/plugin/tls.ts";
+import { toPem } from "../../../src/util/auto-mtls-cert.ts";
 
 export const REPO = resolve(import.meta.dirname, "../../..");
 export const PLUGIN_ENTRY = resolve(REPO, "src/plugin/main.ts");
