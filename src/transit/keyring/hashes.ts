@@ -1,59 +1,39 @@
-import { createHash } from "node:crypto";
+import {
+  HASH_ALGORITHMS,
+  type HashAlgorithm,
+  hash,
+  hashSize,
+  isHashAlgorithm,
+  opensslHashName,
+} from "../../crypto/hash.ts";
 
 /**
- * The hash algorithms transit names (keysutil HashTypeMap), the digest
- * sizes, and the DER DigestInfo prefixes PKCS #1 v1.5 signatures carry
+ * The hash names transit accepts (keysutil HashTypeMap: "none" beside the
+ * digests of ../../crypto/hash.ts), their sizes,
+ * and the DER DigestInfo prefixes PKCS #1 v1.5 signatures carry
  * (RFC 8017 section 9.2, note 1; SHA-3 OIDs from NIST CSOR).
  */
-export const HASH_NAMES = [
-  "none",
-  "sha1",
-  "sha2-224",
-  "sha2-256",
-  "sha2-384",
-  "sha2-512",
-  "sha3-224",
-  "sha3-256",
-  "sha3-384",
-  "sha3-512",
-] as const;
+export type DigestName = HashAlgorithm;
+export type HashName = "none" | DigestName;
 
-export type HashName = (typeof HASH_NAMES)[number];
-export type DigestName = Exclude<HashName, "none">;
+export const HASH_NAMES: readonly HashName[] = ["none", ...HASH_ALGORITHMS];
 
 export function isHashName(s: string): s is HashName {
-  return (HASH_NAMES as readonly string[]).includes(s);
+  return s === "none" || isHashAlgorithm(s);
 }
 
 /** OpenSSL's name for each digest. */
-export const NODE_HASH: Record<DigestName, string> = {
-  sha1: "sha1",
-  "sha2-224": "sha224",
-  "sha2-256": "sha256",
-  "sha2-384": "sha384",
-  "sha2-512": "sha512",
-  "sha3-224": "sha3-224",
-  "sha3-256": "sha3-256",
-  "sha3-384": "sha3-384",
-  "sha3-512": "sha3-512",
-};
+export const NODE_HASH = Object.fromEntries(HASH_ALGORITHMS.map((a) => [a, opensslHashName(a)])) as Record<
+  DigestName,
+  string
+>;
 
-export const HASH_SIZE: Record<HashName, number> = {
+export const HASH_SIZE = {
   none: 0,
-  sha1: 20,
-  "sha2-224": 28,
-  "sha2-256": 32,
-  "sha2-384": 48,
-  "sha2-512": 64,
-  "sha3-224": 28,
-  "sha3-256": 32,
-  "sha3-384": 48,
-  "sha3-512": 64,
-};
+  ...Object.fromEntries(HASH_ALGORITHMS.map((a) => [a, hashSize(a)])),
+} as Record<HashName, number>;
 
-export function digest(name: DigestName, data: Uint8Array): Buffer {
-  return createHash(NODE_HASH[name]).update(data).digest();
-}
+export const digest: (name: DigestName, data: Uint8Array) => Buffer = hash;
 
 /** The input transit signs: the digest of `input`, or `input` itself for "none". */
 export function hashInput(name: HashName, input: Uint8Array): Uint8Array {

@@ -1,19 +1,11 @@
+import { HASH_ALGORITHMS as ALL_DIGESTS } from "../../crypto/hash.ts";
 import { invalidRequest } from "../../framework/errors.ts";
 import { optionalParamRegex, type PathDefinition } from "../../framework/path.ts";
 import { base64ErrorMessage, decodeStdBase64 } from "../../util/base64.ts";
 import { type DigestName, digest } from "../keyring/hashes.ts";
 
 /** The algorithms hash/ accepts (transit's path_hash.go: SHA-2 and SHA-3, no SHA-1). */
-const HASH_ALGORITHMS: readonly DigestName[] = [
-  "sha2-224",
-  "sha2-256",
-  "sha2-384",
-  "sha2-512",
-  "sha3-224",
-  "sha3-256",
-  "sha3-384",
-  "sha3-512",
-];
+const HASH_ALGORITHMS: readonly DigestName[] = ALL_DIGESTS.filter((a) => a !== "sha1");
 
 /** hash(/:algorithm): a digest of the input, hex or base64. Needs no key. */
 export function pathHash(): PathDefinition {
