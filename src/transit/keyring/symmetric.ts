@@ -74,7 +74,8 @@ function sealSymmetric(
   }
   const key = getKey(ring, opts.context, version, encBytes + hmacBytes);
   if (key.length < encBytes + hmacBytes) throw internalError("could not derive key, length too small");
-  const encKey = key.subarray(0, encBytes);
+  // A view only when there is more than the AES key (convergent v3 carries its HMAC key after it).
+  const encKey = key.length === encBytes ? key : key.subarray(0, encBytes);
 
   if (!ring.convergentEncryption) {
     // encrypt() base64-encodes the sealed bytes at once: large messages reuse one output buffer.
@@ -152,7 +153,9 @@ export function decrypt(ring: Keyring, value: string, opts: CipherOptions): Buff
   }
   const plain = open(
     ring.type,
-    encKey.subarray(0, ring.type === "aes128-gcm96" ? 16 : 32),
+    encKey.length === (ring.type === "aes128-gcm96" ? 16 : 32)
+      ? encKey
+      : encKey.subarray(0, ring.type === "aes128-gcm96" ? 16 : 32),
     nonce,
     body,
     opts.associatedData,
