@@ -27,7 +27,7 @@ function rowName(m: Measurement): string {
   if (m.batch > 1) name += ` ×${m.batch}`;
   if (m.concurrency > 1) name += `, ${m.concurrency} in flight`;
   if (m.limit === true) return `**limit: ${name}**`;
-  if (m.reference === true) return `_${name} (ref)_`;
+  if (m.reference === true) return name.endsWith("(ref)") ? `_${name}_` : `_${name} (ref)_`;
   return name;
 }
 
