@@ -249,7 +249,7 @@ export async function runHttp(ctx: RunContext): Promise<void> {
               opsPerSec: echo.opsPerSec / 2,
               samples: echo.samples,
               reference: true,
-              note: `half of ${echo.id} measured by the grpc layer in this run: a write is HandleExistenceCheck + HandleRequest`,
+              note: `half the calls/s of the grpc-js echo with ${echo.concurrency} in flight (grpc layer, this run): a write is HandleExistenceCheck + HandleRequest`,
             });
             ctx.ratio({
               id: `http-host-vs-grpc-ceiling|${sc.name}|${connections}`,
