@@ -76,6 +76,26 @@ export function children(buf: Uint8Array, parent: Pick<Tlv, "contentStart" | "en
   return out;
 }
 
+/**
+ * Up to `max` TLVs from the start of a constructed TLV, the rest left
+ * unread: Go's encoding/asn1 ignores whatever follows a struct's last
+ * field inside its SEQUENCE, even bytes that are no TLV.
+ */
+export function leadingChildren(
+  buf: Uint8Array,
+  parent: Pick<Tlv, "contentStart" | "end">,
+  max: number,
+): Tlv[] {
+  const out: Tlv[] = [];
+  let pos = parent.contentStart;
+  while (pos < parent.end && out.length < max) {
+    const tlv = readTlv(buf, pos, parent.end);
+    out.push(tlv);
+    pos = tlv.end;
+  }
+  return out;
+}
+
 export function contents(buf: Uint8Array, tlv: Tlv): Buffer {
   return Buffer.from(buf.subarray(tlv.contentStart, tlv.end));
 }

@@ -1,5 +1,5 @@
-import "../../plugin/reflect-polyfill.ts";
-import { createPublicKey, type KeyObject, sign as nodeSign } from "node:crypto";
+import "../../util/reflect-polyfill.ts";
+import { createPublicKey, ECDH, type KeyObject, sign as nodeSign } from "node:crypto";
 import * as x509 from "@peculiar/x509";
 import {
   children,
@@ -8,6 +8,7 @@ import {
   encodeBitString,
   encodeOid,
   encodeTlv,
+  leadingChildren,
   readTlv,
   TAG,
   type Tlv,
@@ -77,43 +78,28 @@ export function parseCsrTemplate(text: string): CsrTemplate {
   let rawAttributes: Tlv[];
   try {
     const outer = readTlv(der, 0);
-    if (outer.tag !== TAG.SEQUENCE) throw new DerError("asn1: structure error: tags don't match");
+    if (outer.tag !== TAG.SEQUENCE) throw new DerError(TAGS_DONT_MATCH);
     if (outer.end !== der.length) throw new DerError("asn1: syntax error: trailing data");
     // Go's struct rule: elements after the last field are ignored.
-    const [info, sigAlg, sig] = children(der, outer);
-    if (info === undefined || sigAlg === undefined || sig === undefined) {
-      throw new DerError("asn1: syntax error: sequence truncated");
+    const [info, sigAlg, sig] = fields(der, outer, 3);
+    if (info.tag !== TAG.SEQUENCE || sig.tag !== TAG.BIT_STRING || !validBitString(der, sig)) {
+      throw new DerError(TAGS_DONT_MATCH);
     }
-    if (info.tag !== TAG.SEQUENCE || sigAlg.tag !== TAG.SEQUENCE || sig.tag !== TAG.BIT_STRING) {
-      throw new DerError("asn1: structure error: tags don't match");
-    }
-    const [version, name, spki, attrs] = children(der, info);
-    if (version === undefined || name === undefined || spki === undefined || attrs === undefined) {
-      throw new DerError("asn1: syntax error: sequence truncated");
-    }
-    if (
-      version.tag !== TAG.INTEGER ||
-      name.tag !== TAG.SEQUENCE ||
-      spki.tag !== TAG.SEQUENCE ||
-      attrs.tag !== 0xa0
-    ) {
-      throw new DerError("asn1: structure error: tags don't match");
+    algorithmIdentifier(der, sigAlg);
+    const [version, name, spki, attrs] = fields(der, info, 4);
+    if (!validInteger(der, version) || name.tag !== TAG.SEQUENCE || attrs.tag !== 0xa0) {
+      throw new DerError(TAGS_DONT_MATCH);
     }
     subject = whole(der, name);
     rawAttributes = children(der, attrs);
+    // What else Go's ParseCertificateRequest checks: the public key of a
+    // known algorithm, the subject's RDNs, the requested extensions (SAN).
+    checkPublicKey(der, spki);
+    checkRdnSequence(der, name);
+    checkRequestedExtensions(der, rawAttributes);
   } catch (e) {
     if (e instanceof DerError) throw invalidRequest(e.message);
     throw e;
-  }
-  // What else Go's ParseCertificateRequest checks: the subject's RDNs, the
-  // public key of a known algorithm, the requested extensions (SAN included).
-  try {
-    const csr = new x509.Pkcs10CertificateRequest(der);
-    void csr.subject;
-    void csr.extensions;
-    void csr.publicKey.algorithm;
-  } catch {
-    throw invalidRequest("x509: malformed certificate request");
   }
   const attributes: GoAttribute[] = [];
   for (const raw of rawAttributes) {
@@ -121,6 +107,261 @@ export function parseCsrTemplate(text: string): CsrTemplate {
     if (attr !== null) attributes.push(attr);
   }
   return { subject, attributes };
+}
+
+const TAGS_DONT_MATCH = "asn1: structure error: tags don't match";
+const OID_X25519 = "1.3.101.110";
+const OID_EXTENSION_REQUEST = "1.2.840.113549.1.9.14";
+const OID_SAN = "2.5.29.17";
+
+/**
+ * The first `n` (at most 4) elements of a SEQUENCE, Go's struct rule:
+ * later ones are ignored, missing ones an error. Destructure only `n`.
+ */
+function fields(der: Buffer, tlv: Tlv, n: 2 | 3 | 4): [Tlv, Tlv, Tlv, Tlv] {
+  const all = leadingChildren(der, tlv, n);
+  if (all.length < n) throw new DerError("asn1: syntax error: sequence truncated");
+  return all as [Tlv, Tlv, Tlv, Tlv];
+}
+
+function validInteger(der: Buffer, tlv: Tlv): boolean {
+  if (tlv.tag !== TAG.INTEGER || tlv.end === tlv.contentStart) return false;
+  const b0 = der[tlv.contentStart] as number;
+  const b1 = tlv.end - tlv.contentStart > 1 ? der[tlv.contentStart + 1] : undefined;
+  return !(b1 !== undefined && ((b0 === 0 && (b1 & 0x80) === 0) || (b0 === 0xff && (b1 & 0x80) !== 0)));
+}
+
+function validBitString(der: Buffer, tlv: Tlv): boolean {
+  const body = contents(der, tlv);
+  const pad = body[0];
+  if (pad === undefined || pad > 7 || (body.length === 1 && pad > 0)) return false;
+  return ((body[body.length - 1] as number) & ((1 << pad) - 1)) === 0;
+}
+
+/** pkix.AlgorithmIdentifier: the OID (dotted) and the optional parameters. */
+function algorithmIdentifier(der: Buffer, tlv: Tlv): [string, Tlv | undefined] {
+  if (tlv.tag !== TAG.SEQUENCE) throw new DerError(TAGS_DONT_MATCH);
+  const [oid, params] = leadingChildren(der, tlv, 2);
+  if (oid === undefined || !validOid(der, oid)) throw new DerError(TAGS_DONT_MATCH);
+  return [decodeOid(contents(der, oid)), params];
+}
+
+/** Go's parsePublicKey for the algorithms it knows (RSA, ECDSA on its four curves, Ed25519, X25519). */
+function checkPublicKey(der: Buffer, spki: Tlv): void {
+  if (spki.tag !== TAG.SEQUENCE) throw new DerError(TAGS_DONT_MATCH);
+  const [alg, key] = fields(der, spki, 2);
+  const [oid, params] = algorithmIdentifier(der, alg);
+  if (key.tag !== TAG.BIT_STRING || !validBitString(der, key)) throw new DerError(TAGS_DONT_MATCH);
+  const bits = rightAlign(contents(der, key));
+  switch (oid) {
+    case OID_RSA:
+      if (params === undefined || params.tag !== TAG.NULL || params.end !== params.contentStart) {
+        throw new DerError("x509: RSA key missing NULL parameters");
+      }
+      checkRsaPublicKey(bits);
+      return;
+    case OID_EC: {
+      if (params === undefined || !validOid(der, params))
+        throw new DerError("x509: invalid ECDSA parameters");
+      const curve = decodeOid(contents(der, params));
+      if (!GO_CURVES.includes(curve)) throw new DerError("x509: unsupported elliptic curve");
+      if (!onCurve(curve, bits)) throw new DerError("x509: failed to unmarshal elliptic curve point");
+      return;
+    }
+    case OID_ED25519:
+    case OID_X25519: {
+      const name = oid === OID_ED25519 ? "Ed25519" : "X25519";
+      if (params !== undefined) throw new DerError(`x509: ${name} key encoded with illegal parameters`);
+      if (bits.length !== 32) throw new DerError(`x509: wrong ${name} public key size`);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+/** asn1.BitString.RightAlign: the bits shifted right by the unused-bits count (the first octet). */
+function rightAlign(body: Buffer): Buffer {
+  const pad = body[0] ?? 0;
+  const bytes = body.subarray(1);
+  if (pad === 0 || bytes.length === 0) return Buffer.from(bytes);
+  const out = Buffer.alloc(bytes.length);
+  out[0] = (bytes[0] as number) >> pad;
+  for (let i = 1; i < bytes.length; i++) {
+    out[i] = (((bytes[i - 1] as number) << (8 - pad)) & 0xff) | ((bytes[i] as number) >> pad);
+  }
+  return out;
+}
+
+/** Go's RSA case of parsePublicKey: SEQUENCE { INTEGER N, INTEGER E }, both positive, E an int64. */
+function checkRsaPublicKey(bits: Buffer): void {
+  let seq: Tlv;
+  try {
+    seq = readTlv(bits, 0);
+  } catch {
+    throw new DerError("x509: invalid RSA public key");
+  }
+  if (seq.tag !== TAG.SEQUENCE) throw new DerError("x509: invalid RSA public key");
+  const read = (offset: number, message: string): Tlv => {
+    try {
+      const t = readTlv(bits, offset, seq.end);
+      if (!validInteger(bits, t)) throw new DerError(message);
+      return t;
+    } catch {
+      throw new DerError(message);
+    }
+  };
+  const n = read(seq.contentStart, "x509: invalid RSA modulus");
+  const e = read(n.end, "x509: invalid RSA public exponent");
+  if (e.end - e.contentStart > 8) throw new DerError("x509: invalid RSA public exponent");
+  const positive = (t: Tlv): boolean =>
+    ((bits[t.contentStart] as number) & 0x80) === 0 &&
+    !(t.end - t.contentStart === 1 && bits[t.contentStart] === 0);
+  if (!positive(n)) throw new DerError("x509: RSA modulus is not a positive number");
+  if (!positive(e)) throw new DerError("x509: RSA public exponent is not a positive number");
+}
+
+/** asn1.Unmarshal into pkix.RDNSequence: SEQUENCE OF SET OF SEQUENCE { OID, ANY }. */
+function checkRdnSequence(der: Buffer, name: Tlv): void {
+  for (const rdn of children(der, name)) {
+    if (rdn.tag !== TAG.SET) throw new DerError(TAGS_DONT_MATCH);
+    for (const atv of children(der, rdn)) {
+      if (atv.tag !== TAG.SEQUENCE) throw new DerError(TAGS_DONT_MATCH);
+      const [oid, value] = fields(der, atv, 2);
+      if (!validOid(der, oid)) throw new DerError(TAGS_DONT_MATCH);
+      if (goAnyValue(der, value) === undefined)
+        throw new DerError("asn1: syntax error: invalid value in the subject");
+    }
+  }
+}
+
+/**
+ * Go's parseCSRExtensions and parseSANExtension: the first value of each
+ * extensionRequest attribute must be a SEQUENCE OF Extension, no extension
+ * requested twice, subject alternative names well formed. Attributes of
+ * another shape are ignored.
+ */
+function checkRequestedExtensions(der: Buffer, rawAttributes: Tlv[]): void {
+  const seen = new Set<string>();
+  for (const raw of rawAttributes) {
+    let first: Tlv | undefined;
+    try {
+      if (raw.tag !== TAG.SEQUENCE) continue;
+      const [oid, set] = fields(der, raw, 2);
+      if (!validOid(der, oid) || set.tag !== TAG.SET) continue;
+      if (decodeOid(contents(der, oid)) !== OID_EXTENSION_REQUEST) continue;
+      [first] = children(der, set);
+    } catch (e) {
+      if (e instanceof DerError) continue;
+      throw e;
+    }
+    if (first === undefined) continue;
+    if (first.tag !== TAG.SEQUENCE) throw new DerError(TAGS_DONT_MATCH);
+    for (const ext of children(der, first)) {
+      if (ext.tag !== TAG.SEQUENCE) throw new DerError(TAGS_DONT_MATCH);
+      let parts = leadingChildren(der, ext, 2);
+      if (parts[1]?.tag === TAG.BOOLEAN) parts = leadingChildren(der, ext, 3);
+      const [oid] = parts;
+      if (oid === undefined || !validOid(der, oid)) throw new DerError(TAGS_DONT_MATCH);
+      let i = 1;
+      if (parts[i]?.tag === TAG.BOOLEAN) i++;
+      const value = parts[i];
+      if (value === undefined || value.tag !== TAG.OCTET_STRING) throw new DerError(TAGS_DONT_MATCH);
+      const id = decodeOid(contents(der, oid));
+      if (seen.has(id))
+        throw new DerError("x509: certificate request contains duplicate requested extensions");
+      seen.add(id);
+      if (id === OID_SAN) checkSan(contents(der, value));
+    }
+  }
+}
+
+function checkSan(san: Buffer): void {
+  let seq: Tlv;
+  try {
+    seq = readTlv(san, 0);
+    if (seq.tag !== TAG.SEQUENCE) throw new DerError("");
+  } catch {
+    throw new DerError("x509: invalid subject alternative names");
+  }
+  let names: Tlv[];
+  try {
+    names = children(san, seq);
+  } catch {
+    throw new DerError("x509: invalid subject alternative name");
+  }
+  const ia5 = (t: Tlv): boolean => contents(san, t).every((b) => b < 0x80);
+  for (const n of names) {
+    // Go's tag^0x80: context-specific, primitive, tags 1, 2, 6, 7; anything else is skipped.
+    switch (n.tag ^ 0x80) {
+      case 1:
+        if (!ia5(n)) throw new DerError("x509: SAN rfc822Name is malformed");
+        break;
+      case 2:
+        if (!ia5(n)) throw new DerError("x509: SAN dNSName is malformed");
+        break;
+      case 6:
+        if (!ia5(n)) throw new DerError("x509: SAN uniformResourceIdentifier is malformed");
+        checkUri(contents(san, n).toString("latin1"));
+        break;
+      case 7: {
+        const len = n.end - n.contentStart;
+        if (len !== 4 && len !== 16) throw new DerError(`x509: cannot parse IP address of length ${len}`);
+        break;
+      }
+    }
+  }
+}
+
+/** Go's %q of an ASCII string (strconv.Quote). */
+function goQuote(s: string): string {
+  const named: Record<string, string> = {
+    "\x07": "\\a",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\v": "\\v",
+    '"': '\\"',
+    "\\": "\\\\",
+  };
+  let out = "";
+  for (const ch of s) {
+    const c = ch.charCodeAt(0);
+    out += named[ch] ?? (c < 0x20 || c === 0x7f ? `\\x${c.toString(16).padStart(2, "0")}` : ch);
+  }
+  return `"${out}"`;
+}
+
+/**
+ * The URI checks of Go's parseSANExtension, approximated: url.Parse's
+ * control characters and host characters, then domainToReverseLabels on
+ * the host (port included, as Go does).
+ */
+function checkUri(uri: string): void {
+  const fail = (why: string): never => {
+    throw new DerError(`x509: cannot parse URI ${goQuote(uri)}: ${why}`);
+  };
+  if ([...uri].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) {
+    fail(`parse ${goQuote(uri)}: net/url: invalid control character in URL`);
+  }
+  let rest = uri.split("#")[0] ?? "";
+  if (rest.startsWith(":")) fail(`parse ${goQuote(uri)}: missing protocol scheme`);
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(rest);
+  if (scheme !== null) rest = rest.slice(scheme[0].length);
+  rest = rest.split("?")[0] ?? "";
+  if (scheme === null && !rest.startsWith("/") && (rest.split("/")[0] ?? "").includes(":")) {
+    fail(`parse ${goQuote(uri)}: first path segment in URL cannot contain colon`);
+  }
+  if (!rest.startsWith("//")) return;
+  const authority = rest.slice(2).split("/")[0] ?? "";
+  const host = authority.slice(authority.lastIndexOf("@") + 1);
+  const bad = /[^A-Za-z0-9\-_.~!$&'()*+,;=:[\]<>"%]/.exec(host);
+  if (bad !== null) fail(`parse ${goQuote(uri)}: invalid character ${goQuote(bad[0])} in host name`);
+  if (host.length === 0) return;
+  const labels = host.split(".");
+  if (labels.some((l) => l.length === 0) || /[^\x21-\x7e]/.test(host)) fail("invalid domain");
 }
 
 /**
@@ -131,7 +372,7 @@ export function parseCsrTemplate(text: string): CsrTemplate {
 function goAttribute(der: Buffer, raw: Tlv): GoAttribute | null {
   try {
     if (raw.tag !== TAG.SEQUENCE) return null;
-    const [type, set] = children(der, raw);
+    const [type, set] = leadingChildren(der, raw, 2);
     if (type === undefined || set === undefined || !validOid(der, type) || set.tag !== TAG.SET) return null;
     const values: GoAtv[][] = [];
     for (const seq of children(der, set)) {
@@ -139,7 +380,7 @@ function goAttribute(der: Buffer, raw: Tlv): GoAttribute | null {
       const atvs: GoAtv[] = [];
       for (const atv of children(der, seq)) {
         if (atv.tag !== TAG.SEQUENCE) return null;
-        const [oid, value] = children(der, atv);
+        const [oid, value] = leadingChildren(der, atv, 2);
         if (oid === undefined || value === undefined || !validOid(der, oid)) return null;
         const encoded = goAnyValue(der, value);
         if (encoded === undefined) return null;
@@ -382,7 +623,7 @@ function parseCertificate(der: Buffer): ParsedCertificate {
               ? "DSA"
               : "0";
     // Go parses the keys it knows, and knows these curves only.
-    if (publicKeyAlgorithm === "ECDSA" && !GO_CURVES.includes(params)) throw new Error("unsupported curve");
+    if (publicKeyAlgorithm === "ECDSA" && !onCurve(params, ecPoint(spki))) throw new Error("bad EC key");
     if (publicKeyAlgorithm !== "0" && publicKeyAlgorithm !== "DSA") {
       createPublicKey({ key: spki, format: "der", type: "spki" });
     }
@@ -392,8 +633,26 @@ function parseCertificate(der: Buffer): ParsedCertificate {
   }
 }
 
-/** P-224, P-256, P-384, P-521. */
-const GO_CURVES = ["1.3.132.0.33", "1.2.840.10045.3.1.7", "1.3.132.0.34", "1.3.132.0.35"];
+/** P-224, P-256, P-384, P-521: the curves Go's x509 knows, by OID, with OpenSSL's names. */
+const OPENSSL_CURVE: Record<string, string> = {
+  "1.3.132.0.33": "secp224r1",
+  "1.2.840.10045.3.1.7": "prime256v1",
+  "1.3.132.0.34": "secp384r1",
+  "1.3.132.0.35": "secp521r1",
+};
+const GO_CURVES = Object.keys(OPENSSL_CURVE);
+
+/** elliptic.Unmarshal: an uncompressed point on the curve (OpenSSL checks it while converting). */
+function onCurve(curveOid: string, point: Uint8Array): boolean {
+  const name = OPENSSL_CURVE[curveOid];
+  if (name === undefined || point[0] !== 4) return false;
+  try {
+    ECDH.convertKey(Buffer.from(point), name, undefined, undefined, "uncompressed");
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** The algorithm OID of an SPKI and its parameter when that is an OID (the named curve). */
 function spkiAlgorithm(spki: Buffer): [string, string] {
@@ -404,6 +663,12 @@ function spkiAlgorithm(spki: Buffer): [string, string] {
   if (oid === undefined || oid.tag !== TAG.OID) return ["", ""];
   const p = param !== undefined && param.tag === TAG.OID ? decodeOid(contents(spki, param)) : "";
   return [decodeOid(contents(spki, oid)), p];
+}
+
+/** The subjectPublicKey bits of an SPKI, without the unused-bits octet. */
+function ecPoint(spki: Buffer): Buffer {
+  const [, key] = children(spki, readTlv(spki, 0));
+  return key === undefined ? Buffer.alloc(0) : contents(spki, key).subarray(1);
 }
 
 function decodeOid(body: Buffer): string {
