@@ -18,6 +18,10 @@ const byId = new Map(r.measurements.map((m) => [m.id, m]));
 function figure(m: Measurement | undefined, basis: Ratio["basis"]): string {
   if (m === undefined) return "–";
   switch (basis) {
+    case "p50items":
+      return `${formatRate((m.batch * 1e6) / (m.latencyUs?.p50 ?? Number.NaN))}${m.batch > 1 ? " items" : ""}/s at p50`;
+    case "cpuItems":
+      return `${formatRate((m.batch * 1e6) / (m.cpuUsPerCall ?? Number.NaN))}${m.batch > 1 ? " items" : ""}/CPU-s`;
     case "p99":
       return `p99 ${formatMicros(m.latencyUs?.p99)}`;
     case "bytesPerSec":
@@ -37,6 +41,7 @@ const EXPLAINING = [
   /^grpc-plugin-vs-echo\|.*\|c64$/,
   /^uncached/,
   /grpc-ceiling/,
+  /-cpu\|/,
 ];
 
 const lines = [

@@ -83,6 +83,7 @@ export class RunContext {
       rounds: t.rounds,
       samples: t.samples,
       callsPerSample: t.batch,
+      ...(t.cpuUsPerCall !== undefined ? { cpuUsPerCall: t.cpuUsPerCall } : {}),
     });
   }
 
@@ -107,7 +108,14 @@ export class RunContext {
     const { numerator: num, denominator: den } = args;
     if (num === undefined || den === undefined) return null;
     const basis = args.basis ?? "itemsPerSec";
-    const pick = (m: Measurement): number => (basis === "p99" ? (m.latencyUs?.p99 ?? Number.NaN) : m[basis]);
+    const pick = (m: Measurement): number =>
+      basis === "p99"
+        ? (m.latencyUs?.p99 ?? Number.NaN)
+        : basis === "p50items"
+          ? m.batch / (m.latencyUs?.p50 ?? Number.NaN)
+          : basis === "cpuItems"
+            ? m.batch / (m.cpuUsPerCall ?? Number.NaN)
+            : m[basis];
     const value = pick(num) / pick(den);
     const target = args.target ?? null;
     const direction = args.direction ?? ">=";

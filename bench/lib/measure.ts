@@ -35,6 +35,11 @@ export interface Timing {
   samples: number;
   rounds: number[];
   batch: number;
+  /**
+   * CPU time of this process per call (user + system, µs), the best round: other jobs on the
+   * machine stretch wall time far more than CPU time. Includes V8's and libuv's helper threads.
+   */
+  cpuUsPerCall?: number;
 }
 
 export interface MeasureOptions {
@@ -81,6 +86,9 @@ export async function measureTasks(
 
   const perRound = new Map<string, number[]>();
   const perSamples = new Map<string, number[]>();
+  /** CPU µs and calls of each task in the current round. */
+  const cpu = new Map<string, { us: number; calls: number }>();
+  const cpuRounds = new Map<string, number[]>();
   for (let round = 0; round < opts.rounds; round++) {
     const bench = new Bench({
       time: opts.timeMs,
@@ -93,18 +101,29 @@ export async function measureTasks(
     const order = round % 2 === 0 ? prepared : [...prepared].reverse();
     for (const { def, k, async } of order) {
       const fn = def.fn;
+      const acc = { us: 0, calls: 0 };
+      cpu.set(def.key, acc);
+      const count = (c0: NodeJS.CpuUsage): void => {
+        const c = process.cpuUsage(c0);
+        acc.us += c.user + c.system;
+        acc.calls += k;
+      };
       if (async) {
         bench.add(def.key, async () => {
+          const c0 = process.cpuUsage();
           const t0 = performance.now();
           for (let i = 0; i < k; i++) await fn();
           const dt = performance.now() - t0;
+          count(c0);
           return { overriddenDuration: dt / k, overriddenIterationCost: dt };
         });
       } else {
         bench.add(def.key, () => {
+          const c0 = process.cpuUsage();
           const t0 = performance.now();
           for (let i = 0; i < k; i++) fn();
           const dt = performance.now() - t0;
+          count(c0);
           return { overriddenDuration: dt / k, overriddenIterationCost: dt };
         });
       }
@@ -125,6 +144,13 @@ export async function measureTasks(
       const s = perSamples.get(task.name) ?? [];
       for (const v of r.latency.samples ?? []) s.push(v);
       perSamples.set(task.name, s);
+      // Warm-up iterations are counted too: CPU per call is the same whether timed or not.
+      const acc = cpu.get(task.name);
+      if (acc !== undefined && acc.calls > 0) {
+        const list2 = cpuRounds.get(task.name) ?? [];
+        list2.push(acc.us / acc.calls);
+        cpuRounds.set(task.name, list2);
+      }
     }
   }
 
@@ -141,6 +167,7 @@ export async function measureTasks(
       samples: samples.length,
       rounds,
       batch: k,
+      ...(cpuRounds.has(def.key) ? { cpuUsPerCall: Math.min(...(cpuRounds.get(def.key) ?? [])) } : {}),
     });
   }
   return out;
@@ -193,5 +220,8 @@ export function mergeTimings(list: readonly Timing[]): Timing {
     samples: list.reduce((n, t) => n + t.samples, 0),
     rounds,
     batch: first.batch,
+    ...(list.every((t) => t.cpuUsPerCall !== undefined)
+      ? { cpuUsPerCall: Math.min(...list.map((t) => t.cpuUsPerCall as number)) }
+      : {}),
   };
 }

@@ -40,6 +40,8 @@ export interface Measurement {
   /** itemsPerSec × size. */
   bytesPerSec: number;
   latencyUs?: Latency;
+  /** In-process layers: CPU time of the process per call, µs (best round; see measure.ts). */
+  cpuUsPerCall?: number;
   /** Timed samples behind the figure. */
   samples: number;
   /** In-process layers: calls timed together per sample (the sample is their mean). */
@@ -60,7 +62,12 @@ export interface Ratio {
   /** Measurement ids: value = numerator / denominator on `basis`. */
   numerator: string;
   denominator: string;
-  basis: "itemsPerSec" | "opsPerSec" | "bytesPerSec" | "p99";
+  /**
+   * "p50items": items per second of the typical call (batch ÷ median latency), a figure that ms-long
+   * stalls from other processes on the machine do not move, unlike the mean behind itemsPerSec.
+   * "cpuItems": items per CPU second of this process (batch ÷ cpuUsPerCall).
+   */
+  basis: "itemsPerSec" | "opsPerSec" | "bytesPerSec" | "p99" | "p50items" | "cpuItems";
   value: number;
   /** The issue's target for this ratio, or null when it is recorded only. */
   target: number | null;
