@@ -4,7 +4,7 @@ import { EchoClient, type EchoClientType } from "../grpc/echo.ts";
 import { loadProjectModule } from "../lib/bundle.ts";
 import { makeMtls } from "../lib/certs.ts";
 import { startChild } from "../lib/child.ts";
-import type { RunContext } from "../lib/context.ts";
+import { type RunContext, SkipLayer } from "../lib/context.ts";
 import { closedLoop, type TaskDef } from "../lib/measure.ts";
 import { type HostRequestLike, type RunningPlugin, startPlugin } from "../lib/plugin.ts";
 import { bestRound, formatSize, median, quantile } from "../lib/stats.ts";
@@ -68,7 +68,15 @@ export async function runGrpc(ctx: RunContext): Promise<void> {
   } else {
     running = plugin;
   }
-  const mtls = await makeMtls(tmp);
+  let mtls: Awaited<ReturnType<typeof makeMtls>>;
+  try {
+    mtls = await makeMtls(tmp);
+  } catch (e) {
+    await running?.stop();
+    throw new SkipLayer(
+      `the echo's certificates need the openssl CLI (${(e as Error).message.split("\n")[0]}): no limit to measure against`,
+    );
+  }
   const echo = await startChild([path.join(root, "bench/grpc/echo-server.ts")], `${JSON.stringify(mtls)}\n`, {
     cwd: root,
   });

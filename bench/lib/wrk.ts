@@ -18,14 +18,11 @@ export interface LoadResult {
 }
 
 export async function wrkVersion(): Promise<string | null> {
-  try {
-    // wrk prints its version on -v and exits non-zero.
-    const r = await run("wrk", ["-v"], { timeout: 5000 }).catch((e: { stdout?: string }) => e);
-    const out = (r as { stdout?: string }).stdout ?? "";
-    return out.split("\n")[0]?.trim() || "wrk";
-  } catch {
-    return null;
-  }
+  // wrk prints its version on -v and exits non-zero; only a missing executable means no wrk.
+  const r = await run("wrk", ["-v"], { timeout: 5000 }).catch((e: { stdout?: string; code?: unknown }) => e);
+  if ((r as { code?: unknown }).code === "ENOENT") return null;
+  const out = (r as { stdout?: string }).stdout ?? "";
+  return out.split("\n")[0]?.trim() || "wrk";
 }
 
 function luaString(s: string): string {
