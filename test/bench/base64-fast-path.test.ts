@@ -28,7 +28,27 @@ const NOISE = ["-", "_", " ", "\t", "\n", "\r\n", "=", "==", "*", ".", "Ã©", "â‚
 
 describe("decodeStdBase64 on long inputs (the native check) answers as the expression did", () => {
   it("valid inputs of every length class decode to their bytes", () => {
-    for (const n of [189, 190, 191, 192, 193, 1000, 4096, 16 * 1024, 100_003]) {
+    for (const n of [
+      0,
+      1,
+      2,
+      3,
+      46,
+      47,
+      48,
+      49,
+      64,
+      92,
+      189,
+      190,
+      191,
+      192,
+      193,
+      1000,
+      4096,
+      16 * 1024,
+      100_003,
+    ]) {
       const bytes = randomBytes(n);
       const text = bytes.toString("base64");
       expect(decodeStdBase64(text)?.equals(bytes)).toBe(true);
@@ -38,6 +58,7 @@ describe("decodeStdBase64 on long inputs (the native check) answers as the expre
 
   it("non-zero padding bits (accepted by Go's StdEncoding) are still accepted", () => {
     const body = randomBytes(300).toString("base64").slice(0, 400);
+    for (const tail of ["AB==", "AAB=", "Ab=="]) same(`${"QUJD".repeat(16)}${tail}`);
     for (const tail of ["AB==", "AAB=", "Ab==", "AAAB"]) same(body + tail);
     expect(decodeStdBase64(`${body}AB==`)).not.toBeNull();
   });
@@ -45,7 +66,7 @@ describe("decodeStdBase64 on long inputs (the native check) answers as the expre
   it("URL alphabet, whitespace, inner padding and stray characters are refused exactly as before", () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 190, max: 1200 }),
+        fc.integer({ min: 0, max: 1200 }),
         fc.array(
           fc.record({
             at: fc.nat(),
