@@ -34,6 +34,8 @@ export function decodeStdBase64(input: string): Buffer | null {
 }
 
 export function encodeStdBase64(data: Uint8Array): string {
+  // A Buffer (what the AEAD returns) is encoded as it is, without a second view made of it.
+  if (Buffer.isBuffer(data)) return data.toString("base64");
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64");
 }
 
