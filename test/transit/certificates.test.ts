@@ -172,28 +172,33 @@ function handMadeTemplates(): string[] {
   ];
 }
 
-/** Builds test/transit/go-interop/csr.go once; the returned function runs it. */
-let goCsrBinary: string | null = null;
-function buildGoCsr(): (key: KeyObject, csr: string) => { csr?: string; error?: string } {
-  if (goCsrBinary === null) {
-    copyFileSync(join(HERE, "go-interop", "csr.go"), join(work, "csr.go"));
-    const build = spawnSync("go", ["build", "-o", "csr", "csr.go"], {
+/** Builds a program of test/transit/go-interop once (per name); the returned function runs it on JSON. */
+const goBinaries = new Map<string, string>();
+function buildGo(name: string): (input: unknown) => Record<string, string> {
+  let binary = goBinaries.get(name);
+  if (binary === undefined) {
+    copyFileSync(join(HERE, "go-interop", `${name}.go`), join(work, `${name}.go`));
+    const build = spawnSync("go", ["build", "-o", name, `${name}.go`], {
       cwd: work,
       encoding: "utf8",
       timeout: 240_000,
       env: { ...process.env, GO111MODULE: "off", GOFLAGS: "", GOCACHE: join(work, "cache"), HOME: work },
     });
     expect(build.status, build.stderr).toBe(0);
-    goCsrBinary = join(work, "csr");
+    binary = join(work, name);
+    goBinaries.set(name, binary);
   }
-  const binary = goCsrBinary;
-  return (key, csr) => {
-    const go = spawnSync(binary, {
-      input: JSON.stringify({ key: key.export({ format: "pem", type: "pkcs8" }), csr }),
-      encoding: "utf8",
-    });
-    return JSON.parse(go.stdout) as { csr?: string; error?: string };
-  };
+  const path = binary;
+  return (input) =>
+    JSON.parse(spawnSync(path, { input: JSON.stringify(input), encoding: "utf8" }).stdout) as Record<
+      string,
+      string
+    >;
+}
+
+function buildGoCsr(): (key: KeyObject, csr: string) => { csr?: string; error?: string } {
+  const run = buildGo("csr");
+  return (key, csr) => run({ key: key.export({ format: "pem", type: "pkcs8" }), csr });
 }
 
 /** The PKCS #8 key of an exportable ed25519 or RSA transit key, for Go. */
@@ -614,6 +619,41 @@ describe("keys/:name/set-certificate", () => {
     }
     expect(e.snapshot()).toEqual(before);
   });
+
+  it.runIf(hasGo)(
+    "mangled leaf certificates: stored and refused exactly where Vault's Go code stores and refuses them, same texts",
+    async () => {
+      const goCheck = buildGo("certchain");
+      const e = new TestEngine();
+      let stored = 0;
+      for (const type of ["ecdsa-p256", "ed25519"] as const) {
+        await e.write(`keys/${type}`, { type });
+        const spki = await publicSpki(e, type);
+        const pub = createPublicKey({ key: spki, format: "der", type: "spki" }).export({
+          format: "pem",
+          type: "spki",
+        });
+        const leaf = new x509.X509Certificate(await issue(intermediate, spki, { ca: false }));
+        const der = Buffer.from(leaf.rawData);
+        for (let i = 0; i < der.length; i++) {
+          for (const x of [0x01, 0x80]) {
+            const mangled = Buffer.from(der);
+            mangled[i] = (mangled[i] as number) ^ x;
+            const chain = `-----BEGIN CERTIFICATE-----\n${mangled.toString("base64")}\n-----END CERTIFICATE-----\n${caPem(intermediate)}`;
+            const want = goCheck({ pub, type, chain });
+            const got = await e.write(`keys/${type}/set-certificate`, { certificate_chain: chain });
+            if (want["error"] === undefined) {
+              stored++;
+              expect(got.status, `${type} byte ${i} ^ ${x}: ${got.error}`).toBe(200);
+            } else {
+              expect([got.status, got.error], `${type} byte ${i} ^ ${x}`).toEqual([400, want["error"]]);
+            }
+          }
+        }
+      }
+      expect(stored).toBeGreaterThan(100);
+    },
+  );
 
   it("the chain survives storage (a fresh engine on the same storage) and backup/restore", async () => {
     const e = new TestEngine();

@@ -1,6 +1,4 @@
-import "../../util/reflect-polyfill.ts";
-import { createPublicKey, ECDH, type KeyObject, sign as nodeSign } from "node:crypto";
-import * as x509 from "@peculiar/x509";
+import { ECDH, type KeyObject, sign as nodeSign } from "node:crypto";
 import {
   children,
   contents,
@@ -35,6 +33,11 @@ import type { Keyring, KeyVersion } from "./keyring.ts";
  * "asn1: cannot marshal nil value"), the key version's public key and Go's
  * default signature algorithm for it (SHA256WithRSA, ECDSA with SHA-256 /
  * SHA-384 / SHA-512 by curve, pure Ed25519).
+ *
+ * Templates and certificates are parsed here as Go parses them (its
+ * encoding/asn1 and crypto/x509 rules and messages), on a small DER reader:
+ * the tests check accept/refuse decisions, texts and output bytes against
+ * Go's own code on thousands of mutated inputs.
  */
 
 /** A value Go parses but then refuses to marshal, with Go's error. */
@@ -397,7 +400,15 @@ function goAttribute(der: Buffer, raw: Tlv): GoAttribute | null {
 
 function validOid(der: Buffer, tlv: Tlv): boolean {
   if (tlv.tag !== TAG.OID || tlv.end === tlv.contentStart) return false;
-  return ((der[tlv.end - 1] as number) & 0x80) === 0;
+  if (((der[tlv.end - 1] as number) & 0x80) !== 0) return false;
+  // Base-128 components are minimal: none starts with 0x80.
+  let start = true;
+  for (let i = tlv.contentStart; i < tlv.end; i++) {
+    const b = der[i] as number;
+    if (start && b === 0x80) return false;
+    start = (b & 0x80) === 0;
+  }
+  return true;
 }
 
 /**
@@ -606,30 +617,295 @@ export function parseCertificateChain(text: string): ParsedCertificate[] {
 
 function parseCertificate(der: Buffer): ParsedCertificate {
   try {
-    const outer = readTlv(der, 0);
-    if (outer.tag !== TAG.SEQUENCE || outer.end !== der.length) throw new DerError("malformed");
-    const cert = new x509.X509Certificate(der);
-    const bc = cert.getExtension(x509.BasicConstraintsExtension);
-    const spki = Buffer.from(cert.publicKey.rawData);
-    const [algOid, params] = spkiAlgorithm(spki);
-    const publicKeyAlgorithm =
-      algOid === OID_RSA
-        ? "RSA"
-        : algOid === OID_EC
-          ? "ECDSA"
-          : algOid === OID_ED25519
-            ? "Ed25519"
-            : algOid === OID_DSA
-              ? "DSA"
-              : "0";
-    // Go parses the keys it knows, and knows these curves only.
-    if (publicKeyAlgorithm === "ECDSA" && !onCurve(params, ecPoint(spki))) throw new Error("bad EC key");
-    if (publicKeyAlgorithm !== "0" && publicKeyAlgorithm !== "DSA") {
-      createPublicKey({ key: spki, format: "der", type: "spki" });
+    return goParseCertificate(der);
+  } catch (e) {
+    if (e instanceof DerError)
+      throw invalidRequest(`failed to parse certificate in certificate chain: ${e.message}`);
+    throw e;
+  }
+}
+
+/** A cryptobyte.String over a TLV's contents: strict DER reads from the front. */
+class Cursor {
+  constructor(
+    readonly buf: Buffer,
+    public pos: number,
+    readonly end: number,
+  ) {}
+
+  static of(buf: Buffer, tlv?: Tlv): Cursor {
+    return tlv === undefined ? new Cursor(buf, 0, buf.length) : new Cursor(buf, tlv.contentStart, tlv.end);
+  }
+
+  empty(): boolean {
+    return this.pos >= this.end;
+  }
+
+  peek(tag: number): boolean {
+    return !this.empty() && this.buf[this.pos] === tag;
+  }
+
+  /** The next element if it has `tag` and is well formed; null (nothing consumed) otherwise. */
+  read(tag: number): Tlv | null {
+    if (!this.peek(tag)) return null;
+    return this.readAny();
+  }
+
+  readAny(): Tlv | null {
+    if (this.empty()) return null;
+    try {
+      const t = readTlv(this.buf, this.pos, this.end);
+      this.pos = t.end;
+      return t;
+    } catch {
+      return null;
     }
-    return { raw: der, basicConstraintsValid: bc !== null, isCA: bc?.ca === true, publicKeyAlgorithm, spki };
-  } catch {
-    throw invalidRequest("failed to parse certificate in certificate chain: x509: malformed certificate");
+  }
+}
+
+const PK_ALGORITHM: Record<string, string> = {
+  [OID_RSA]: "RSA",
+  [OID_DSA]: "DSA",
+  [OID_EC]: "ECDSA",
+  [OID_ED25519]: "Ed25519",
+};
+
+/**
+ * Go's x509.ParseCertificate (crypto/x509/parser.go), the checks and the
+ * messages: strict DER framing, version, serial, matching inner and outer
+ * signature algorithms, names of string values, validity times, the public
+ * key (parsePublicKey), unique IDs, extensions (no duplicates) and the
+ * extensions Go interprets (key usage, basic constraints, SAN, SKI, AKI,
+ * extended key usage); name constraints, CRL distribution points, policies
+ * and AIA are only framed.
+ */
+function goParseCertificate(der: Buffer): ParsedCertificate {
+  const fail = (m: string): never => {
+    throw new DerError(`x509: ${m}`);
+  };
+  const top = Cursor.of(der);
+  const certTlv = top.read(TAG.SEQUENCE) ?? fail("malformed certificate");
+  const cert = Cursor.of(der, certTlv);
+  const tbsTlv = cert.read(TAG.SEQUENCE) ?? fail("malformed tbs certificate");
+  const tbs = Cursor.of(der, tbsTlv);
+  let version = 0;
+  if (tbs.peek(0xa0)) {
+    const v = tbs.read(0xa0) ?? fail("malformed version");
+    const inner = Cursor.of(der, v);
+    const int = inner.read(TAG.INTEGER);
+    if (int === null || !inner.empty() || !validInteger(der, int) || int.end - int.contentStart > 8) {
+      fail("malformed version");
+    }
+    const body = contents(der, int as Tlv);
+    if (((body[0] as number) & 0x80) !== 0) fail("malformed version");
+    version = body.length > 1 ? 99 : (body[0] as number);
+  }
+  if (version + 1 > 3) fail("invalid version");
+  const serial = tbs.read(TAG.INTEGER);
+  if (serial === null || !validInteger(der, serial)) fail("malformed serial number");
+  const sigAI = tbs.read(TAG.SEQUENCE) ?? fail("malformed signature algorithm identifier");
+  const outerAI = cert.read(TAG.SEQUENCE) ?? fail("malformed algorithm identifier");
+  if (!contents(der, sigAI).equals(contents(der, outerAI))) {
+    fail("inner and outer signature algorithm identifiers don't match");
+  }
+  goParseAI(der, sigAI);
+  const issuer = tbs.read(TAG.SEQUENCE) ?? fail("malformed issuer");
+  goParseName(der, issuer);
+  const validity = tbs.read(TAG.SEQUENCE) ?? fail("malformed validity");
+  const times = Cursor.of(der, validity);
+  for (let i = 0; i < 2; i++) {
+    if (times.peek(TAG.UTC_TIME) || times.peek(TAG.GENERALIZED_TIME)) {
+      const utc = times.peek(TAG.UTC_TIME);
+      const t = times.readAny();
+      if (t === null || !goCertTime(contents(der, t).toString("latin1"), utc)) {
+        fail(utc ? "malformed UTCTime" : "malformed GeneralizedTime");
+      }
+    } else {
+      fail("unsupported time format");
+    }
+  }
+  const subject = tbs.read(TAG.SEQUENCE) ?? fail("malformed issuer");
+  goParseName(der, subject);
+  const spkiTlv = tbs.read(TAG.SEQUENCE) ?? fail("malformed spki");
+  const spki = Cursor.of(der, spkiTlv);
+  const pkAI = spki.read(TAG.SEQUENCE) ?? fail("malformed public key algorithm identifier");
+  const algOid = goParseAI(der, pkAI);
+  const key = spki.read(TAG.BIT_STRING);
+  if (key === null || !validBitString(der, key)) fail("malformed subjectPublicKey");
+  checkPublicKey(der, spkiTlv);
+  let basicConstraintsValid = false;
+  let isCA = false;
+  if (version + 1 > 1) {
+    for (const [tag, name] of [
+      [0x81, "issuerUniqueID"],
+      [0x82, "subjectUniqueID"],
+    ] as const) {
+      if (tbs.peek(tag) && tbs.readAny() === null) fail(`malformed ${name}`);
+    }
+    if (version + 1 === 3 && tbs.peek(0xa3)) {
+      const wrapper = tbs.readAny() ?? fail("malformed extensions");
+      const seq = Cursor.of(der, wrapper).read(TAG.SEQUENCE) ?? fail("malformed extensions");
+      const exts = Cursor.of(der, seq);
+      const seen = new Set<string>();
+      while (!exts.empty()) {
+        const ext = exts.read(TAG.SEQUENCE) ?? fail("malformed extension");
+        const c = Cursor.of(der, ext);
+        const oid = c.read(TAG.OID);
+        if (oid === null || !validOid(der, oid)) fail("malformed extension OID field");
+        if (c.peek(TAG.BOOLEAN)) {
+          const b = c.readAny();
+          if (
+            b === null ||
+            b.end - b.contentStart !== 1 ||
+            (der[b.contentStart] !== 0 && der[b.contentStart] !== 0xff)
+          ) {
+            fail("malformed extension critical field");
+          }
+        }
+        const value = c.read(TAG.OCTET_STRING) ?? fail("malformed extension value field");
+        const id = decodeOid(contents(der, oid as Tlv));
+        if (seen.has(id)) fail("certificate contains duplicate extensions");
+        seen.add(id);
+        const bc = goProcessExtension(id, contents(der, value));
+        if (bc !== null) {
+          basicConstraintsValid = true;
+          isCA = bc;
+        }
+      }
+    }
+  }
+  const sig = cert.read(TAG.BIT_STRING);
+  if (sig === null || !validBitString(der, sig)) fail("malformed signature");
+  // ParseCertificate: only a certificate that parsed can have trailing data.
+  if (certTlv.end !== der.length) fail("trailing data");
+  return {
+    raw: der,
+    basicConstraintsValid,
+    isCA,
+    publicKeyAlgorithm: PK_ALGORITHM[algOid] ?? "0",
+    spki: whole(der, spkiTlv),
+  };
+}
+
+/** parseAI: the algorithm OID, then optional parameters of any kind. */
+function goParseAI(der: Buffer, ai: Tlv): string {
+  const c = Cursor.of(der, ai);
+  const oid = c.read(TAG.OID);
+  if (oid === null || !validOid(der, oid)) throw new DerError("x509: malformed OID");
+  if (!c.empty() && c.readAny() === null) throw new DerError("x509: malformed parameters");
+  return decodeOid(contents(der, oid));
+}
+
+/** parseName: RDNs of attributes whose values are strings of a kind Go knows. */
+function goParseName(der: Buffer, name: Tlv): void {
+  const rdns = Cursor.of(der, name);
+  while (!rdns.empty()) {
+    const set = rdns.read(TAG.SET) ?? fail509("invalid RDNSequence");
+    const atvs = Cursor.of(der, set);
+    while (!atvs.empty()) {
+      const atv = atvs.read(TAG.SEQUENCE) ?? fail509("invalid RDNSequence: invalid attribute");
+      const c = Cursor.of(der, atv);
+      const oid = c.read(TAG.OID);
+      if (oid === null || !validOid(der, oid)) fail509("invalid RDNSequence: invalid attribute type");
+      const value = c.readAny() ?? fail509("invalid RDNSequence: invalid attribute value");
+      const why = goAsn1StringError(value.tag, contents(der, value));
+      if (why !== null) fail509(`invalid RDNSequence: invalid attribute value: ${why}`);
+    }
+  }
+}
+
+function fail509(m: string): never {
+  throw new DerError(`x509: ${m}`);
+}
+
+/** parseASN1String's verdict: null when Go takes the value. */
+function goAsn1StringError(tag: number, v: Buffer): string | null {
+  switch (tag) {
+    case TAG.T61_STRING:
+      return null;
+    case TAG.PRINTABLE_STRING:
+      return /^[a-zA-Z0-9'()+,\-./:=? *&]*$/.test(v.toString("latin1")) ? null : "invalid PrintableString";
+    case TAG.UTF8_STRING:
+      return Buffer.from(v.toString("utf8"), "utf8").equals(v) ? null : "invalid UTF-8 string";
+    case TAG.BMP_STRING:
+      return v.length % 2 === 0 ? null : "invalid BMPString";
+    case TAG.IA5_STRING:
+      return v.every((b) => b < 0x80) ? null : "invalid IA5String";
+    case TAG.NUMERIC_STRING:
+      return /^[0-9 ]*$/.test(v.toString("latin1")) ? null : "invalid NumericString";
+    default:
+      return `unsupported string type: ${tag}`;
+  }
+}
+
+/** cryptobyte's UTCTime (seconds optional) and GeneralizedTime (fraction without trailing zeros). */
+function goCertTime(s: string, utc: boolean): boolean {
+  const m = utc
+    ? /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)?(Z|[+-]\d{4})$/.exec(s)
+    : /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(?:\.\d{0,8}[1-9])?(Z|[+-]\d{4})$/.exec(s);
+  if (m === null) return false;
+  // The UTCTime path of goTime validates the same fields; GeneralizedTime too once the fraction is gone.
+  const plain = utc ? s : s.replace(/\.\d+/, "");
+  return goTime(plain, utc) !== null;
+}
+
+/**
+ * processExtensions for one extension: true/false (isCA) for basic
+ * constraints, null for the others; Go's errors for malformed values.
+ */
+function goProcessExtension(id: string, v: Buffer): boolean | null {
+  const c = Cursor.of(v);
+  switch (id) {
+    case "2.5.29.15": {
+      const bits = c.read(TAG.BIT_STRING);
+      if (bits === null || !validBitString(v, bits)) fail509("invalid key usage");
+      return null;
+    }
+    case "2.5.29.19": {
+      const seq = c.read(TAG.SEQUENCE) ?? fail509("invalid basic constraints a");
+      const inner = Cursor.of(v, seq);
+      let ca = false;
+      if (inner.peek(TAG.BOOLEAN)) {
+        const b = inner.readAny();
+        if (
+          b === null ||
+          b.end - b.contentStart !== 1 ||
+          (v[b.contentStart] !== 0 && v[b.contentStart] !== 0xff)
+        ) {
+          fail509("invalid basic constraints b");
+        }
+        ca = v[(b as Tlv).contentStart] === 0xff;
+      }
+      if (inner.peek(TAG.INTEGER)) {
+        const n = inner.readAny();
+        if (n === null || !validInteger(v, n) || n.end - n.contentStart > 8)
+          fail509("invalid basic constraints c");
+      }
+      return ca;
+    }
+    case "2.5.29.17":
+      checkSan(v);
+      return null;
+    case "2.5.29.14":
+      if (c.read(TAG.OCTET_STRING) === null) fail509("invalid subject key identifier");
+      return null;
+    case "2.5.29.35": {
+      const seq = c.read(TAG.SEQUENCE) ?? fail509("invalid authority key identifier");
+      const inner = Cursor.of(v, seq);
+      if (inner.peek(0x80) && inner.readAny() === null) fail509("invalid authority key identifier");
+      return null;
+    }
+    case "2.5.29.37": {
+      const seq = c.read(TAG.SEQUENCE) ?? fail509("invalid extended key usages");
+      const inner = Cursor.of(v, seq);
+      while (!inner.empty()) {
+        const oid = inner.read(TAG.OID);
+        if (oid === null || !validOid(v, oid)) fail509("invalid extended key usages");
+      }
+      return null;
+    }
+    default:
+      return null;
   }
 }
 
@@ -652,23 +928,6 @@ function onCurve(curveOid: string, point: Uint8Array): boolean {
   } catch {
     return false;
   }
-}
-
-/** The algorithm OID of an SPKI and its parameter when that is an OID (the named curve). */
-function spkiAlgorithm(spki: Buffer): [string, string] {
-  const outer = readTlv(spki, 0);
-  const [alg] = children(spki, outer);
-  if (alg === undefined) return ["", ""];
-  const [oid, param] = children(spki, alg);
-  if (oid === undefined || oid.tag !== TAG.OID) return ["", ""];
-  const p = param !== undefined && param.tag === TAG.OID ? decodeOid(contents(spki, param)) : "";
-  return [decodeOid(contents(spki, oid)), p];
-}
-
-/** The subjectPublicKey bits of an SPKI, without the unused-bits octet. */
-function ecPoint(spki: Buffer): Buffer {
-  const [, key] = children(spki, readTlv(spki, 0));
-  return key === undefined ? Buffer.alloc(0) : contents(spki, key).subarray(1);
 }
 
 function decodeOid(body: Buffer): string {
@@ -703,9 +962,33 @@ function leafMatches(ring: Keyring, version: number, leaf: ParsedCertificate): b
   }
   const ours = publicKeyObject(entry);
   if (ours === null) return false;
-  // Go compares the key values (and the curve); node re-encodes both keys canonically.
-  const theirs = createPublicKey({ key: leaf.spki, format: "der", type: "spki" });
-  return ours.export({ format: "der", type: "spki" }).equals(theirs.export({ format: "der", type: "spki" }));
+  // Go compares the key values (N and E; X, Y and the curve; the Ed25519 bytes) as parsed,
+  // the certificate's bits right-aligned.
+  try {
+    return goKeyValue(ours.export({ format: "der", type: "spki" })) === goKeyValue(leaf.spki);
+  } catch {
+    return false;
+  }
+}
+
+/** A comparable form of an SPKI's key as Go parses it (the SPKI passed checkPublicKey). */
+function goKeyValue(spki: Buffer): string {
+  const outer = readTlv(spki, 0);
+  const [alg, key] = fields(spki, outer, 2);
+  const [oid, params] = algorithmIdentifier(spki, alg);
+  const bits = rightAlign(contents(spki, key));
+  if (oid === OID_RSA) {
+    const seq = readTlv(bits, 0);
+    const n = readTlv(bits, seq.contentStart, seq.end);
+    const e = readTlv(bits, n.end, seq.end);
+    const strip = (t: Tlv): string =>
+      contents(bits, t)
+        .toString("hex")
+        .replace(/^(00)+/, "");
+    return `rsa:${strip(n)}:${strip(e)}`;
+  }
+  const curve = params !== undefined && params.tag === TAG.OID ? decodeOid(contents(spki, params)) : "";
+  return `${oid}:${curve}:${bits.toString("hex")}`;
 }
 
 /**
