@@ -703,6 +703,8 @@ function goParseCertificate(der: Buffer): ParsedCertificate {
   if (version + 1 > 3) fail("invalid version");
   const serial = tbs.read(TAG.INTEGER);
   if (serial === null || !validInteger(der, serial)) fail("malformed serial number");
+  // Go >= 1.23, which Vault is built with, refuses negative serials (GODEBUG x509negativeserial=0).
+  if (((der[(serial as Tlv).contentStart] as number) & 0x80) !== 0) fail("negative serial number");
   const sigAI = tbs.read(TAG.SEQUENCE) ?? fail("malformed signature algorithm identifier");
   const outerAI = cert.read(TAG.SEQUENCE) ?? fail("malformed algorithm identifier");
   if (!contents(der, sigAI).equals(contents(der, outerAI))) {

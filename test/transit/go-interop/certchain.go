@@ -53,6 +53,11 @@ func run(pubPem, keyType, chainPem string) error {
 	}
 	var chain []*x509.Certificate
 	for _, blk := range blocks {
+		// Vault is built with Go >= 1.23, whose parser refuses negative serial
+		// numbers right after the version (GODEBUG x509negativeserial=0).
+		if negativeSerial(blk.Bytes) {
+			return errors.New("failed to parse certificate in certificate chain: x509: negative serial number")
+		}
 		c, err := x509.ParseCertificate(blk.Bytes)
 		if err != nil {
 			return fmt.Errorf("failed to parse certificate in certificate chain: %w", err)
@@ -89,4 +94,60 @@ func run(pubPem, keyType, chainPem string) error {
 		return errors.New("failed to persist certificate chain: leaf certificate public key does match the key version selected")
 	}
 	return nil
+}
+
+// readTLV reads one DER element as cryptobyte does (definite, minimal lengths).
+func readTLV(b []byte) (tag byte, content, rest []byte, ok bool) {
+	if len(b) < 2 || b[0]&0x1f == 0x1f {
+		return 0, nil, nil, false
+	}
+	tag, n, off := b[0], int(b[1]), 2
+	if n >= 0x80 {
+		k := n & 0x7f
+		if k == 0 || k > 4 || len(b) < 2+k || b[2] == 0 {
+			return 0, nil, nil, false
+		}
+		n = 0
+		for i := 0; i < k; i++ {
+			n = n<<8 | int(b[2+i])
+		}
+		if n < 0x80 {
+			return 0, nil, nil, false
+		}
+		off = 2 + k
+	}
+	if len(b) < off+n {
+		return 0, nil, nil, false
+	}
+	return tag, b[off : off+n], b[off+n:], true
+}
+
+// negativeSerial: the certificate parses up to its serial number, which is negative.
+func negativeSerial(der []byte) bool {
+	tag, cert, _, ok := readTLV(der)
+	if !ok || tag != 0x30 {
+		return false
+	}
+	tag, tbs, _, ok := readTLV(cert)
+	if !ok || tag != 0x30 {
+		return false
+	}
+	if len(tbs) > 0 && tbs[0] == 0xa0 {
+		var v []byte
+		if _, v, tbs, ok = readTLV(tbs); !ok {
+			return false
+		}
+		t, i, rest, ok := readTLV(v)
+		if !ok || t != 0x02 || len(rest) != 0 || len(i) == 0 || len(i) > 1 || i[0] > 2 {
+			return false
+		}
+	}
+	tag, serial, _, ok := readTLV(tbs)
+	if !ok || tag != 0x02 || len(serial) == 0 {
+		return false
+	}
+	if len(serial) > 1 && (serial[0] == 0 && serial[1]&0x80 == 0 || serial[0] == 0xff && serial[1]&0x80 != 0) {
+		return false
+	}
+	return serial[0]&0x80 != 0
 }
