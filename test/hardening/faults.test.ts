@@ -511,6 +511,53 @@ describe("the dev host on a full disk", () => {
   }, 120_000);
 });
 
+describe("the dev host started on a full disk", () => {
+  it("refuses to start with a clear error, for a new and for an existing store (lmdb would die of SIGBUS)", async () => {
+    const fs = tinyFilesystem(2048);
+    if (fs === null) {
+      figures.push("full_disk_start skipped=no-mount");
+      return;
+    }
+    try {
+      const existing = join(fs.dir, "existing");
+      const h = await startHost(existing);
+      await api(h, "POST", "transit/keys/k");
+      await h.host.stop();
+      const fd = openSync(join(fs.dir, "filler"), "w");
+      try {
+        for (;;) writeSync(fd, Buffer.alloc(64 * 1024));
+      } catch {
+        try {
+          for (;;) writeSync(fd, Buffer.alloc(512));
+        } catch {
+          // full
+        }
+      }
+      closeSync(fd);
+      const messages: string[] = [];
+      for (const dataDir of [join(fs.dir, "new"), existing]) {
+        const err = await startHost(dataDir).then(
+          async (h2) => {
+            await h2.host.stop();
+            return null;
+          },
+          (e: Error) => e,
+        );
+        expect(err, dataDir).not.toBeNull();
+        expect(err?.message).toMatch(/no space left on device/);
+        messages.push(err?.message ?? "");
+      }
+      rmSync(join(fs.dir, "filler"));
+      const again = await startHost(existing);
+      expect((await api(again, "GET", "transit/keys/k")).status).toBe(200);
+      await again.host.stop();
+      figures.push(`full_disk_start refused="${messages[0]?.slice(0, 100)}"`);
+    } finally {
+      fs.cleanup();
+    }
+  }, 60_000);
+});
+
 describe("the dev host on a read-only data directory", () => {
   it("a data directory made read-only under a running host: writes 500 with the reason, reads served, intact after", async () => {
     const fs = tinyFilesystem(4096) ?? {

@@ -15,7 +15,7 @@
  * honour fsync, a power loss. LMDB is copy-on-write with two meta pages, so a
  * crash at any point leaves the last committed transaction intact.
  */
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, statfsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { open, type RootDatabase } from "lmdb";
 import { pack, unpack } from "msgpackr";
@@ -112,6 +112,7 @@ export class EncryptedStore {
   static async open(dataDir: string, unsealKey: Buffer): Promise<EncryptedStore> {
     if (unsealKey.length !== KEY_SIZE) throw new SealError(`the unseal key must be ${KEY_SIZE} bytes`);
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    refuseFullDisk(dataDir);
     const db = open<Buffer, string>({
       path: join(dataDir, DB_FILE),
       encoding: "binary",
@@ -180,11 +181,15 @@ export class EncryptedStore {
       sealed: aeadSeal(unsealKey, rootKey, Buffer.from(SEAL_PATH)),
     });
     const sealedKeyring = aeadSeal(rootKey, keyring.encode(), Buffer.from(KEYRING_PATH));
-    await db.transaction(() => {
-      db.put(SEAL_PATH, sealRecord);
-      db.put(KEYRING_PATH, sealedKeyring);
-    });
-    await db.flushed;
+    try {
+      await db.transaction(() => {
+        db.put(SEAL_PATH, sealRecord);
+        db.put(KEYRING_PATH, sealedKeyring);
+      });
+      await db.flushed;
+    } catch (e) {
+      throw await writeFailure(e);
+    }
     return new EncryptedStore(db, rootKey, keyring);
   }
 
@@ -359,6 +364,29 @@ export class EncryptedStore {
     await this.rotation;
     await this.db.flushed;
     await this.db.close();
+  }
+}
+
+/**
+ * lmdb maps its lock file (and grows its files) through mmap: on a file
+ * system with no room left, touching those pages kills the process with
+ * SIGBUS instead of returning ENOSPC. Refuse to open before that happens.
+ */
+export const MIN_FREE_BYTES_TO_OPEN = 1024 * 1024;
+
+function refuseFullDisk(dataDir: string): void {
+  let free: number;
+  try {
+    const st = statfsSync(dataDir);
+    free = Number(st.bavail) * Number(st.bsize);
+  } catch {
+    return; // no statfs here: lmdb will report what it meets
+  }
+  if (free < MIN_FREE_BYTES_TO_OPEN) {
+    throw new StorageError(
+      `storage unavailable: the data directory's file system has ${free} bytes free; at least ${MIN_FREE_BYTES_TO_OPEN} are needed to open the database (no space left on device)`,
+      "ENOSPC",
+    );
   }
 }
 
