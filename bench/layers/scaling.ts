@@ -170,8 +170,7 @@ export async function runScaling(ctx: RunContext): Promise<void> {
         numerator: rec.get(top),
         denominator: rec.get(1),
         basis: "opsPerSec",
-        target: op === "encrypt" ? 0.85 : null,
-        note: "flat within noise: 0.85 allows for this shared machine",
+        note: "wall time: other jobs on the shared machine move it by more than the 15 % the target allows; the target is on the CPU-time ratio",
       });
       ctx.ratio({
         id: `flat-versions-cpu|${op}|${top}`,
@@ -179,7 +178,8 @@ export async function runScaling(ctx: RunContext): Promise<void> {
         numerator: rec.get(top),
         denominator: rec.get(1),
         basis: "cpuItems",
-        note: "the same measurements in CPU time of the process, which other jobs on the machine barely move",
+        target: op === "encrypt" ? 0.85 : null,
+        note: "the issue's target is about cost growing with versions: CPU time of the process, which other jobs barely move; 0.85 allows for noise",
       });
     }
   }
@@ -242,8 +242,7 @@ export async function runScaling(ctx: RunContext): Promise<void> {
       numerator: mc,
       denominator: m1,
       basis: "opsPerSec",
-      target: 0.85,
-      note: "flat within noise: 0.85 allows for this shared machine",
+      note: "wall time: other jobs on the shared machine move it by more than the 15 % the target allows; the target is on the CPU-time ratio",
     });
     ctx.ratio({
       id: `flat-keys-cpu|cached|${n}`,
@@ -251,7 +250,8 @@ export async function runScaling(ctx: RunContext): Promise<void> {
       numerator: mc,
       denominator: m1,
       basis: "cpuItems",
-      note: "the same measurements in CPU time of the process",
+      target: 0.85,
+      note: "the issue's target is about cost growing with keys: CPU time of the process; 0.85 allows for noise",
     });
     ctx.ratio({
       id: `uncached|${n}`,
