@@ -1,4 +1,3 @@
-import type { HashAlgorithm } from "../../crypto/hash.ts";
 import { byokWrap } from "../../crypto/keywrap.ts";
 import { invalidRequest } from "../../framework/errors.ts";
 import { genericNameRegex, optionalParamRegex, type PathDefinition } from "../../framework/path.ts";
@@ -9,25 +8,7 @@ import { isRsa, isSymmetric, signingSupported } from "../keyring/key-types.ts";
 import type { Keyring, KeyVersion } from "../keyring/keyring.ts";
 import type { TransitState } from "../state.ts";
 import { exportVersions } from "./path-export.ts";
-
-/** transit parseHashFn: the OAEP hash of the BYOK envelope, any case. */
-function parseHashFn(name: string): HashAlgorithm {
-  switch (name.toUpperCase()) {
-    case "SHA1":
-      return "sha1";
-    case "SHA224":
-      return "sha2-224";
-    case "SHA256":
-      return "sha2-256";
-    case "SHA384":
-      return "sha2-384";
-    case "SHA512":
-      return "sha2-512";
-    default:
-      // Vault: a plain error (500).
-      throw invalidRequest(`unknown hash function: ${name}`);
-  }
-}
+import { parseHashFn } from "./path-import.ts";
 
 /**
  * getBYOKExportKey + keysutil Policy.WrapKey: one source version wrapped

@@ -16,6 +16,7 @@ import {
 import { isKeyType, type KeyType } from "../keyring/key-types.ts";
 import { KDF_HMAC_SHA256_COUNTER, type Keyring, newKeyring } from "../keyring/keyring.ts";
 import type { TransitState } from "../state.ts";
+import { KEY_POLICY_FIELDS } from "./key-policy-fields.ts";
 import { peekWrappingKey } from "./path-wrapping-key.ts";
 
 /**
@@ -67,8 +68,8 @@ const PUBLIC_KEY_FIELD = {
   description: 'The plaintext PEM public key to be imported. If "ciphertext" is set, this field is ignored.',
 } as const;
 
-/** parseHashFn. */
-function parseHashFn(name: string): HashAlgorithm {
+/** transit parseHashFn: the OAEP hash of a BYOK envelope, any case. */
+export function parseHashFn(name: string): HashAlgorithm {
   switch (name.toUpperCase()) {
     case "SHA1":
       return "sha1";
@@ -166,27 +167,7 @@ export function pathImport(t: TransitState): PathDefinition {
         description:
           "Enables key derivation mode. This allows for per-transaction unique keys for encryption operations.",
       },
-      exportable: {
-        type: "bool",
-        description:
-          "Enables keys to be exportable. This allows for all the valid keys in the key ring to be exported.",
-      },
-      allow_plaintext_backup: {
-        type: "bool",
-        description:
-          "Enables taking a backup of the named key in plaintext format. Once set, this cannot be disabled.",
-      },
-      context: {
-        type: "string",
-        description:
-          "Base64 encoded context for key derivation. When reading a key with key derivation enabled, if the key type supports public keys, this will return the public key for the given context.",
-      },
-      auto_rotate_period: {
-        type: "duration_second",
-        default: 0,
-        description:
-          "Amount of time the key should live before being automatically rotated. A value of 0 (default) disables automatic rotation for the key.",
-      },
+      ...KEY_POLICY_FIELDS,
     },
     operations: {
       update: async (req, d) => {

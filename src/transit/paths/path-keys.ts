@@ -14,6 +14,7 @@ import { POLICY_PREFIX } from "../keyring/manager.ts";
 import { rotated } from "../keyring/operations.ts";
 import type { TransitState } from "../state.ts";
 import { formatKeyring } from "./format-key.ts";
+import { KEY_POLICY_FIELDS } from "./key-policy-fields.ts";
 
 export function pathListKeys(): PathDefinition {
   return {
@@ -50,27 +51,7 @@ export function pathKeys(t: TransitState): PathDefinition {
         description:
           "Whether to support convergent encryption. This is only supported when using a key with key derivation enabled and will require all requests to carry both a context and 96-bit (12-byte) nonce.",
       },
-      exportable: {
-        type: "bool",
-        description:
-          "Enables keys to be exportable. This allows for all the valid keys in the key ring to be exported.",
-      },
-      allow_plaintext_backup: {
-        type: "bool",
-        description:
-          "Enables taking a backup of the named key in plaintext format. Once set, this cannot be disabled.",
-      },
-      context: {
-        type: "string",
-        description:
-          "Base64 encoded context for key derivation. When reading a key with key derivation enabled, if the key type supports public keys, this will return the public key for the given context.",
-      },
-      auto_rotate_period: {
-        type: "duration_second",
-        default: 0,
-        description:
-          "Amount of time the key should live before being automatically rotated. A value of 0 (default) disables automatic rotation for the key.",
-      },
+      ...KEY_POLICY_FIELDS,
       key_size: {
         type: "int",
         default: 0,
