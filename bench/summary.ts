@@ -42,6 +42,7 @@ const EXPLAINING = [
   /^uncached/,
   /grpc-ceiling/,
   /-cpu\|/,
+  /^flat-/,
 ];
 
 const lines = [
