@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // console.* in tests writes to the worker's own stdout/stderr, where test/setup/capture-output.ts keeps it for the secrets scan.
+    disableConsoleIntercept: true,
   },
 });
