@@ -8,6 +8,7 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { b64, TestEngine } from "../helpers/engine.ts";
+import { jsonValue } from "./helpers/arbitraries.ts";
 
 /**
  * CI runs at least FUZZ_TOTAL (default 100 000) cases, spread evenly over the
@@ -57,22 +58,6 @@ async function seededEngine(): Promise<{ e: TestEngine; ciphertexts: string[] }>
     ciphertexts.push(String((await e.write("encrypt/k", { plaintext: b64(pt) })).data["ciphertext"]));
   }
   return { e, ciphertexts };
-}
-
-function jsonValue(): fc.Arbitrary<unknown> {
-  return fc.letrec<{ value: unknown }>((tie) => ({
-    value: fc.oneof(
-      { maxDepth: 4 },
-      fc.constant(null),
-      fc.boolean(),
-      fc.integer(),
-      fc.double({ noNaN: true, noDefaultInfinity: true }),
-      fc.string(),
-      fc.string({ unit: "grapheme", maxLength: 40 }),
-      fc.array(tie("value"), { maxLength: 4 }),
-      fc.dictionary(fc.string({ maxLength: 8 }), tie("value"), { maxKeys: 4 }),
-    ),
-  })).value;
 }
 
 function base64ish(): fc.Arbitrary<string> {

@@ -15,6 +15,7 @@ import { type HostConfig, parseConfig } from "../../../src/host/config.ts";
 import { DevHost } from "../../../src/host/host.ts";
 import type { Logger } from "../../../src/util/logger.ts";
 import { JsonLogger } from "../../../src/util/logger.ts";
+import { jsonValue } from "./arbitraries.ts";
 
 const SEED = Number(process.env["FUZZ_SEED"] ?? 20261126);
 const TOKEN = "hvs.fuzz-http-root-token";
@@ -35,22 +36,6 @@ const ENVELOPE_KEYS = [
 const b64 = (s: string | Uint8Array) => Buffer.from(s).toString("base64");
 
 // ---- arbitraries ----
-
-function jsonValue(): fc.Arbitrary<unknown> {
-  return fc.letrec<{ value: unknown }>((tie) => ({
-    value: fc.oneof(
-      { maxDepth: 4 },
-      fc.constant(null),
-      fc.boolean(),
-      fc.integer(),
-      fc.double({ noNaN: true, noDefaultInfinity: true }),
-      fc.string(),
-      fc.string({ unit: "grapheme", maxLength: 40 }),
-      fc.array(tie("value"), { maxLength: 4 }),
-      fc.dictionary(fc.string({ maxLength: 8 }), tie("value"), { maxKeys: 4 }),
-    ),
-  })).value;
-}
 
 function base64ish(): fc.Arbitrary<string> {
   return fc.oneof(
