@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HostConfig, parseConfig } from "../../src/host/config.ts";
 import { DevHost } from "../../src/host/host.ts";
+import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from "../../src/host/http/vault-http.ts";
 import { JsonLogger } from "../../src/util/logger.ts";
 import { type StandinControl, standinPlugin } from "./helpers/standin.ts";
 
@@ -276,6 +277,25 @@ describe("errors", () => {
       headers: { "Content-Type": "application/json" },
     });
     expect(arr.status).toBe(400);
+  });
+
+  it("JSON nested past the depth limit is 400, brackets inside strings do not count", async () => {
+    const nested = (d: number) => `{"x": ${"[".repeat(d)}${"]".repeat(d)}}`;
+    const deep = await call("POST", "transit/echo", {
+      raw: nested(MAX_JSON_DEPTH),
+      headers: { "Content-Type": "application/json" },
+    });
+    expect(deep.status).toBe(400);
+    expect((deep.body as { errors: string[] }).errors).toEqual([
+      "failed to parse JSON input: exceeded max depth",
+    ]);
+    const atLimit = await call("POST", "transit/echo", {
+      raw: nested(MAX_JSON_DEPTH - 1),
+      headers: { "Content-Type": "application/json" },
+    });
+    expect(atLimit.status).toBe(200);
+    expect(jsonNestsDeeperThan(`{"x": "\\"${"[".repeat(2000)}"}`, MAX_JSON_DEPTH)).toBe(false);
+    expect(jsonNestsDeeperThan(`{"x": "\\\\", "y": ${"{".repeat(600)}`, MAX_JSON_DEPTH)).toBe(true);
   });
 
   it("a body past the limit is 413, declared or streamed", async () => {

@@ -140,10 +140,41 @@ export function buildLogicalRequest(
   }
 }
 
+/**
+ * Deepest nesting a request body may have. Go's decoder stops at 10 000 ("exceeded max depth"); the
+ * host re-encodes the data for the plugin with JSON.stringify, which is recursive and runs out of
+ * stack a few thousand levels down, so the limit here is lower (no transit field nests past 3).
+ */
+export const MAX_JSON_DEPTH = 512;
+
+const JSON_STRUCTURAL = /["\\[\]{}]/g;
+
+/** Whether a JSON text nests deeper than `max`; strings are skipped, so brackets inside them do not count. */
+export function jsonNestsDeeperThan(text: string, max: number): boolean {
+  if (text.length <= max) return false;
+  let depth = 0;
+  let inString = false;
+  JSON_STRUCTURAL.lastIndex = 0;
+  for (let m = JSON_STRUCTURAL.exec(text); m !== null; m = JSON_STRUCTURAL.exec(text)) {
+    const c = m[0];
+    if (inString) {
+      if (c === "\\") JSON_STRUCTURAL.lastIndex++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === "[" || c === "{") {
+      if (++depth > max) return true;
+    } else depth--;
+  }
+  return false;
+}
+
 /** jsonutil.DecodeJSONFromReader into map[string]interface{}: an empty body is no data. */
 export function parseJsonObject(body: Buffer): Record<string, unknown> | undefined {
   const text = body.toString("utf8");
   if (text.trim() === "") return undefined;
+  if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw new HttpError(400, "failed to parse JSON input: exceeded max depth");
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
