@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { writePerformanceDoc } from "./docs-performance.ts";
 import { runEngine } from "./layers/engine.ts";
 import { runGrpc } from "./layers/grpc.ts";
 import { runHttp } from "./layers/http.ts";
@@ -115,6 +116,7 @@ async function main(): Promise<number> {
   writeFileSync(path.join(outDir, "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(path.join(outDir, "latest.md"), renderMarkdown(results));
   writeFileSync(path.join(outDir, "latest.svg"), renderChart(results));
+  if (outDir === path.join(ROOT, "bench/results")) writePerformanceDoc(ROOT, results);
   progress.heading(
     `done in ${results.seconds.toFixed(0)} s: ${path.relative(ROOT, outDir) || "."}/latest.{json,md,svg}`,
   );
