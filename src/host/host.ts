@@ -4,7 +4,6 @@
  * HTTP API, routing /v1/<mount>/<path> to the plugin as Vault's router does.
  * It links no engine code: every logical request crosses the plugin protocol.
  */
-import { createHash, randomUUID } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import {
   createServer as createHttpServer,
@@ -15,10 +14,17 @@ import {
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { hash } from "../crypto/hash.ts";
+import { randomUuid } from "../crypto/uuid.ts";
 import { ErrorKind } from "../framework/errors.ts";
 import type { Operation } from "../framework/request.ts";
+import type {
+  BackendResponse,
+  HostRequest,
+  MountBackend,
+  PluginLauncher,
+} from "../protocol/mount-backend.ts";
 import type { Logger } from "../util/logger.ts";
-import type { BackendResponse, HostRequest, MountBackend, PluginLauncher } from "./backend.ts";
 import type { HostConfig } from "./config.ts";
 import { acceptListMethod } from "./http/list-method.ts";
 import {
@@ -162,7 +168,7 @@ export class DevHost {
     try {
       const mounts = await MountTable.load(store);
       const rootToken = config.rootTokenId ?? generateRootToken();
-      const clusterId = createHash("sha256").update(config.dataDir).digest("hex").slice(0, 32);
+      const clusterId = hash("sha2-256", Buffer.from(config.dataDir, "utf8")).toString("hex").slice(0, 32);
       const supervisor = new PluginSupervisor(
         opts.launcher,
         (entry) => store.view(storagePrefix(entry)),
@@ -274,7 +280,7 @@ export class DevHost {
     data: Record<string, unknown> | undefined,
     headers: Record<string, string[]>,
     clientToken: string,
-    id: string = randomUUID(),
+    id: string = randomUuid(),
   ): HostRequest {
     return {
       id,
@@ -366,7 +372,7 @@ export class DevHost {
       return respondError(res, 400, ["response wrapping is not supported by the dev host"]);
     }
 
-    const requestId = randomUUID();
+    const requestId = randomUuid();
     let parsed: ReturnType<typeof buildLogicalRequest>;
     try {
       const body =

@@ -22,6 +22,7 @@ import { existsSync, mkdirSync, statfsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { open, type RootDatabase } from "lmdb";
 import { pack, unpack } from "msgpackr";
+import { randomBytes } from "../../crypto/hash.ts";
 import { StorageError } from "../../framework/errors.ts";
 import { listSegments, type Storage, type StorageEntry } from "../../framework/storage.ts";
 import { aeadOpen, aeadSeal, Barrier, BarrierError, KEY_SIZE, Keyring } from "./barrier.ts";
@@ -179,7 +180,6 @@ export class EncryptedStore {
     db: RootDatabase<Buffer, string>,
     unsealKey: Buffer,
   ): Promise<EncryptedStore> {
-    const { randomBytes } = await import("node:crypto");
     const rootKey = randomBytes(KEY_SIZE);
     const keyring = Keyring.generate();
     const sealRecord = pack({
