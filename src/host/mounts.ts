@@ -3,8 +3,9 @@
  * UUID naming its storage (logical/<uuid>/ in the encrypted store) and an
  * accessor. The table itself is a barrier-sealed record at core/mounts.
  */
-import { randomBytes, randomUUID } from "node:crypto";
 import { pack, unpack } from "msgpackr";
+import { randomBytes } from "../crypto/hash.ts";
+import { randomUuid } from "../crypto/uuid.ts";
 import type { EncryptedStore } from "./storage/store.ts";
 
 const TABLE_PATH = "core/mounts";
@@ -120,7 +121,7 @@ export class MountTable {
         path,
         type: input.type,
         description: input.description ?? "",
-        uuid: randomUUID(),
+        uuid: randomUuid(),
         accessor: `${input.type.replace(/[^a-z0-9]/gi, "_")}_${randomBytes(4).toString("hex")}`,
         options: input.options ?? null,
         local: input.local ?? false,

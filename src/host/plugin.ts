@@ -8,8 +8,8 @@ import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PluginHostInstance } from "../pluginhost/index.ts";
+import type { PluginInstance, PluginLauncher } from "../protocol/mount-backend.ts";
 import type { Logger } from "../util/logger.ts";
-import type { PluginInstance, PluginLauncher } from "./backend.ts";
 import type { HostConfig } from "./config.ts";
 import { HOST_VERSION } from "./sys.ts";
 

@@ -5,8 +5,8 @@
  * the next request, starts a new process and sets the mounts up again.
  */
 import type { Storage } from "../framework/storage.ts";
+import type { MountBackend, PluginInstance, PluginLauncher } from "../protocol/mount-backend.ts";
 import type { Logger } from "../util/logger.ts";
-import type { MountBackend, PluginInstance, PluginLauncher } from "./backend.ts";
 import type { MountEntry } from "./mounts.ts";
 
 export class PluginUnavailableError extends Error {

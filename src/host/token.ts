@@ -2,11 +2,14 @@
  * The dev host's one credential: the root token. It is random (or set by
  * VAULT_DEV_ROOT_TOKEN_ID, as Vault's dev server), printed once at start, and
  * held only as its SHA-256 hash; a presented token is hashed and compared
- * with crypto.timingSafeEqual, so the comparison takes the same time whatever
+ * in constant time (src/crypto constantTimeEqual), so the comparison takes the same time whatever
  * the token and wherever it differs. Like Vault's dev server, a new random
  * token is made at every start unless one is set.
  */
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { constantTimeEqual, hash, randomBytes } from "../crypto/hash.ts";
+
+const sha256 = (data: string | Uint8Array): Buffer =>
+  hash("sha2-256", typeof data === "string" ? Buffer.from(data, "utf8") : data);
 
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -29,18 +32,15 @@ export class RootToken {
 
   constructor(token: string) {
     if (token === "") throw new Error("the root token must not be empty");
-    this.hash = createHash("sha256").update(token, "utf8").digest();
-    this.accessor = createHash("sha256")
-      .update("accessor:")
-      .update(this.hash)
-      .digest("base64url")
+    this.hash = sha256(token);
+    this.accessor = sha256(Buffer.concat([Buffer.from("accessor:"), this.hash]))
+      .toString("base64url")
       .slice(0, 24);
   }
 
   verify(candidate: string | undefined | null): boolean {
     if (candidate === undefined || candidate === null || candidate === "") return false;
-    const h = createHash("sha256").update(candidate, "utf8").digest();
-    return timingSafeEqual(h, this.hash);
+    return constantTimeEqual(sha256(candidate), this.hash);
   }
 }
 

@@ -28,13 +28,12 @@ import type {
   SpecialPathsReply,
   TypeReply,
 } from "../gen/sdk/plugin/pb/backend.ts";
+import { MULTIPLEX_ID_KEY } from "../protocol/constants.ts";
 import type { Logger } from "../util/logger.ts";
 import type { Broker } from "./broker.ts";
 import { GrpcStorage, GrpcSystemView } from "./storage-client.ts";
 import { logicalErrorToProto, outcomeToProto, protoRequestToLogical, TranslationError } from "./translate.ts";
 
-/** pluginutil.MultiplexingCtxKey */
-export const MULTIPLEX_ID_KEY = "multiplex_id";
 const SINGLE_ID = "single";
 
 export interface BackendFactoryContext {

@@ -14,17 +14,10 @@
  * plain-text gRPC), because the broker carries the engine's keyrings.
  */
 
-/** Vault's backend plugin handshake (sdk/plugin/serve.go HandshakeConfig). */
-export const MAGIC_COOKIE_KEY = "VAULT_BACKEND_PLUGIN";
-export const MAGIC_COOKIE_VALUE = "6669da05-b1c8-4f49-97d9-c8e5bed98e20";
+import { APP_PROTOCOL_VERSIONS } from "../protocol/constants.ts";
 
-/**
- * App protocol versions we serve, as Vault's ServeMultiplex: 3 and 4 a single
- * backend (3 is kept by Vault for old hosts and is identical to 4), 5 the
- * multiplexed backend.
- */
-export const SUPPORTED_VERSIONS = [5, 4, 3] as const;
-export const MULTIPLEXED_VERSION = 5;
+/** App protocol versions we serve, as Vault's ServeMultiplex (see src/protocol/constants.ts). */
+const SUPPORTED_VERSIONS = APP_PROTOCOL_VERSIONS;
 
 export interface PluginEnv {
   appVersion: number;

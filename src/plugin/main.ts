@@ -4,9 +4,11 @@
  * any go-plugin host with Vault's handshake) starts it; by hand it only
  * prints why it will not run.
  */
+
+import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../protocol/constants.ts";
 import { createTransitBackend } from "../transit/backend.ts";
 import { JsonLogger, type LogLevel } from "../util/logger.ts";
-import { EnvError, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, readPluginEnv } from "./env.ts";
+import { EnvError, readPluginEnv } from "./env.ts";
 import { PluginServer } from "./server.ts";
 import { PLUGIN_VERSION } from "./version.ts";
 

@@ -27,14 +27,13 @@ import { GRPCStdioService, type StdioData } from "../gen/plugin/grpc_stdio.ts";
 import { PluginMultiplexingService } from "../gen/sdk/helper/pluginutil/multiplexing.ts";
 import { PluginVersionService } from "../gen/sdk/logical/version.ts";
 import { BackendService as BackendServiceDefinition } from "../gen/sdk/plugin/pb/backend.ts";
+import { CORE_PROTOCOL_VERSION, MULTIPLEXED_VERSION } from "../protocol/constants.ts";
 import type { Logger } from "../util/logger.ts";
 import { type BackendFactory, BackendService } from "./backend-server.ts";
 import { Broker, CHANNEL_OPTIONS } from "./broker.ts";
-import { MULTIPLEXED_VERSION, type PluginEnv } from "./env.ts";
+import type { PluginEnv } from "./env.ts";
 import { generateServerCert, parseClientCert, rawStdBase64 } from "./tls.ts";
 
-/** go-plugin CoreProtocolVersion. */
-export const CORE_PROTOCOL_VERSION = 1;
 /** How long a graceful stop may take before calls still open are cut. */
 export const GRACEFUL_TIMEOUT_MS = 10_000;
 const PARENT_POLL_MS = 1000;

@@ -19,6 +19,7 @@ import {
 } from "../framework/request.ts";
 import type { Storage } from "../framework/storage.ts";
 import type { Header, ProtoError, Request, Response } from "../gen/sdk/plugin/pb/backend.ts";
+import { wireErrorMessage } from "../protocol/errors.ts";
 
 /** logical.HTTPContentType, HTTPRawBody, HTTPStatusCode: the keys of a raw response. */
 export const HTTP_CONTENT_TYPE = "http_content_type";
@@ -135,20 +136,11 @@ export function headersToProto(headers: Record<string, string[]>): { [key: strin
 /** pb.ErrToProtoErr for a framework error. */
 export function logicalErrorToProto(err: LogicalError): ProtoError {
   const kind = err.kind;
-  switch (kind) {
-    case ErrorKind.UnsupportedOperation:
-    case ErrorKind.UnsupportedPath:
-    case ErrorKind.InvalidRequest:
-    case ErrorKind.PermissionDenied:
-    case ErrorKind.MultiAuthzPending:
-      return { errType: kind, errMsg: SentinelMessage[kind], errCode: 0 };
-    case ErrorKind.Unrecoverable:
-      return { errType: kind, errMsg: "unrecoverable error", errCode: 0 };
-    case ErrorKind.Coded:
-      return { errType: kind, errMsg: err.message, errCode: err.code };
-    default:
-      return { errType: kind, errMsg: err.message, errCode: 0 };
-  }
+  return {
+    errType: kind,
+    errMsg: wireErrorMessage(kind, err.message),
+    errCode: kind === ErrorKind.Coded ? err.code : 0,
+  };
 }
 
 /**

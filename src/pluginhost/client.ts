@@ -6,8 +6,8 @@
  * multiplexing support, and per mount Setup → Initialize → Type over the
  * Backend service with the mount's multiplex_id metadata on every call.
  */
-import { randomBytes } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
+import { randomBytes } from "../crypto/hash.ts";
 import { HealthCheckResponse_ServingStatus, HealthClient } from "../gen/grpc/health/v1/health.js";
 import { GRPCBrokerClient } from "../gen/plugin/grpc_broker.js";
 import { GRPCControllerClient } from "../gen/plugin/grpc_controller.js";
@@ -22,13 +22,14 @@ import {
   StorageService,
   SystemViewService,
 } from "../gen/sdk/plugin/pb/backend.js";
+import { BACKEND_TYPE_LOGICAL, MULTIPLEX_ID_KEY, VERSION_ATTEMPTS } from "../protocol/constants.ts";
 import type {
   ExistenceResult,
   HostRequest,
   MountBackend,
   MountOptions,
   RequestResult,
-} from "../host/backend.ts";
+} from "../protocol/mount-backend.ts";
 import type { Logger } from "../util/logger.ts";
 import { type BrokerNetwork, HostBroker, MAX_MESSAGE } from "./broker.ts";
 import { type AutoMtlsCert, generateAutoMtlsCert } from "./certs.ts";
@@ -37,10 +38,6 @@ import { type ExitStatus, launchPluginProcess, type PluginProcess } from "./proc
 import { eventsServer, observationsServer, storageServer, systemViewServer } from "./services.ts";
 import { fromExistenceReply, fromHandleRequestReply, fromProtoError, toProtoRequest } from "./translate.ts";
 
-/** sdk/helper/pluginutil MultiplexingCtxKey. */
-export const MULTIPLEX_METADATA_KEY = "multiplex_id";
-/** logical.TypeLogical. */
-export const BACKEND_TYPE_LOGICAL = 1;
 /** Vault's DefaultMaxRequestDuration. */
 const REQUEST_DEADLINE_MS = 90_000;
 const SETUP_DEADLINE_MS = 60_000;
@@ -58,7 +55,7 @@ export interface PluginClientOptions {
   /** Salt for the client token the plugin sees (a hash of it, never the token). */
   tokenSalt?: Uint8Array;
   /** Offered protocol versions, in Vault's order of attempts (default [[5], [3, 4]]). */
-  versionAttempts?: number[][];
+  versionAttempts?: readonly (readonly number[])[];
   /** Where brokered services listen (default: go-plugin's, a unix socket outside Windows). */
   brokerNetwork?: BrokerNetwork;
 }
@@ -157,7 +154,7 @@ export class PluginClient {
 
   /** Starts the plugin as Vault does: protocol 5, and on a failed handshake protocols 3 and 4. */
   static async start(opts: PluginClientOptions): Promise<PluginClient> {
-    const attempts = opts.versionAttempts ?? [[5], [3, 4]];
+    const attempts = opts.versionAttempts ?? VERSION_ATTEMPTS;
     const errors: string[] = [];
     for (const versions of attempts) {
       const cert = await generateAutoMtlsCert();
@@ -256,7 +253,7 @@ export class PluginClient {
     if (this.proc.dead || this.closing !== null) throw new Error("the plugin process is gone");
     const multiplexId = base62(10);
     const md = new grpc.Metadata();
-    md.set(MULTIPLEX_METADATA_KEY, multiplexId);
+    md.set(MULTIPLEX_ID_KEY, multiplexId);
     const log = this.logger.named(opts.mountPoint.replace(/\/$/, ""));
     const brokerId = this.broker.nextId();
     await this.broker.acceptAndServe(brokerId, (server) => {
@@ -421,7 +418,7 @@ export class PluginMount implements MountBackend {
   ) {}
 
   get multiplexId(): string {
-    return String(this.md.get(MULTIPLEX_METADATA_KEY)[0] ?? "");
+    return String(this.md.get(MULTIPLEX_ID_KEY)[0] ?? "");
   }
 
   async handleRequest(req: HostRequest): Promise<RequestResult> {

@@ -5,10 +5,8 @@
  */
 import type { X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
+import { CORE_PROTOCOL_VERSION } from "../protocol/constants.ts";
 import { serverCertFromHandshake } from "./certs.ts";
-
-/** go-plugin's CoreProtocolVersion. */
-export const CORE_PROTOCOL_VERSION = 1;
 
 export interface Handshake {
   /** The application protocol version the plugin chose (one of the host's). */

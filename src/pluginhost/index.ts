@@ -6,4 +6,4 @@ export { generateAutoMtlsCert, serverCertFromHandshake } from "./certs.ts";
 export { PluginClient, type PluginClientOptions, PluginMount } from "./client.ts";
 export { type Handshake, HandshakeError, parseHandshakeLine } from "./handshake.ts";
 export { PluginHostInstance } from "./instance.ts";
-export { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, pluginEnvironment } from "./process.ts";
+export { pluginEnvironment } from "./process.ts";

@@ -6,7 +6,7 @@
  * pid it reports, and any process dying ends the whole instance (the others
  * are stopped) so that the supervisor restarts everything on the next request.
  */
-import type { MountBackend, MountOptions, PluginInstance } from "../host/backend.ts";
+import type { MountBackend, MountOptions, PluginInstance } from "../protocol/mount-backend.ts";
 import { PluginClient, type PluginClientOptions, type PluginMount } from "./client.ts";
 import type { ExitStatus } from "./process.ts";
 

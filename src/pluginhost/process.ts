@@ -7,13 +7,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { basename } from "node:path";
 import { createInterface } from "node:readline";
+import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../protocol/constants.ts";
 import type { Logger } from "../util/logger.ts";
 import { type Handshake, HandshakeError, parseHandshakeLine } from "./handshake.ts";
 import { PluginLogRelay } from "./plugin-log.ts";
 
-/** Vault's handshake (sdk/plugin/serve.go HandshakeConfig). */
-export const MAGIC_COOKIE_KEY = "VAULT_BACKEND_PLUGIN";
-export const MAGIC_COOKIE_VALUE = "6669da05-b1c8-4f49-97d9-c8e5bed98e20";
 /** go-plugin's defaults for the port range and the start timeout. */
 export const DEFAULT_MIN_PORT = 10000;
 export const DEFAULT_MAX_PORT = 25000;

@@ -13,8 +13,8 @@ import type {
   StorageServer,
   SystemViewServer,
 } from "../gen/sdk/plugin/pb/backend.js";
+import { NS_PER_SECOND } from "../protocol/constants.ts";
 import type { Logger } from "../util/logger.ts";
-import { NS_PER_SECOND } from "./translate.ts";
 
 /** Vault's logical.StorageView sanity check. */
 function sanityCheck(key: string): string | null {

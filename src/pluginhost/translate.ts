@@ -3,8 +3,8 @@
  * sdk/plugin/pb/translation.go, LogicalRequestToProtoRequest and
  * ProtoResponseToLogicalResponse, and the error kinds of ProtoErrToErr).
  */
-import { createHmac } from "node:crypto";
-import { ErrorKind, SentinelMessage } from "../framework/errors.ts";
+import { hmac } from "../crypto/hash.ts";
+import { ErrorKind } from "../framework/errors.ts";
 import type {
   HandleExistenceCheckReply,
   HandleRequestReply,
@@ -13,16 +13,15 @@ import type {
   Request,
   Response,
 } from "../gen/sdk/plugin/pb/backend.js";
+import { NS_PER_SECOND } from "../protocol/constants.ts";
+import { errorKindFromWire, wireErrorMessage } from "../protocol/errors.ts";
 import type {
   BackendError,
   BackendResponse,
   ExistenceResult,
   HostRequest,
   RequestResult,
-} from "../host/backend.ts";
-
-/** Nanoseconds per second: Vault's durations cross pb as int64 nanoseconds (time.Duration). */
-export const NS_PER_SECOND = 1_000_000_000;
+} from "../protocol/mount-backend.ts";
 
 export class TranslationError extends Error {
   constructor(message: string) {
@@ -38,7 +37,7 @@ export class TranslationError extends Error {
  */
 export function saltedToken(token: string, salt: Uint8Array): string {
   if (token === "") return "";
-  return createHmac("sha256", salt).update(token).digest("hex");
+  return hmac("sha2-256", salt, Buffer.from(token, "utf8")).toString("hex");
 }
 
 export interface RequestContext {
@@ -84,12 +83,8 @@ export function toProtoRequest(req: HostRequest, ctx: RequestContext): Request {
  */
 export function fromProtoError(e: ProtoError | undefined): BackendError | null {
   if (e === undefined) return null;
-  const kind =
-    Number.isInteger(e.errType) && e.errType >= 0 && e.errType <= 10 ? e.errType : ErrorKind.Unknown;
-  let message = e.errMsg;
-  if (kind in SentinelMessage) message = SentinelMessage[kind as keyof typeof SentinelMessage];
-  else if (kind === ErrorKind.Unrecoverable) message = "unrecoverable error";
-  const err: BackendError = { kind, message };
+  const kind = errorKindFromWire(e.errType);
+  const err: BackendError = { kind, message: wireErrorMessage(kind, e.errMsg) };
   if (kind === ErrorKind.Coded) err.code = e.errCode;
   return err;
 }

@@ -9,8 +9,9 @@
  * The mount "absent/" is made to fail its set-up in the plugin (the launcher
  * below refuses it), the one place where a 500 is expected.
  */
-import type { MountOptions, PluginInstance } from "../../src/host/backend.ts";
+
 import { createPluginLauncher } from "../../src/host/plugin.ts";
+import type { MountOptions, PluginInstance } from "../../src/protocol/mount-backend.ts";
 import { defineHttpFuzz } from "./helpers/http-fuzz.ts";
 
 defineHttpFuzz({

@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ErrorKind } from "../../src/framework/errors.ts";
 import { InMemoryStorage, type Storage } from "../../src/framework/storage.ts";
-import type { HostRequest, MountBackend } from "../../src/host/backend.ts";
 import { defaultPluginCommand } from "../../src/host/plugin.ts";
 import { PluginClient, PluginHostInstance, type PluginMount } from "../../src/pluginhost/index.ts";
+import type { HostRequest, MountBackend } from "../../src/protocol/mount-backend.ts";
 import { type LogLevel, nullLogger } from "../../src/util/logger.ts";
 import { REPO_ROOT } from "../host/helpers/process-host.ts";
 

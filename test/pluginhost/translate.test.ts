@@ -10,7 +10,6 @@ import {
   Request,
   type Response,
 } from "../../src/gen/sdk/plugin/pb/backend.js";
-import type { HostRequest } from "../../src/host/backend.ts";
 import { PluginLogRelay } from "../../src/pluginhost/plugin-log.ts";
 import { pluginEnvironment } from "../../src/pluginhost/process.ts";
 import { splitVersion } from "../../src/pluginhost/services.ts";
@@ -22,6 +21,7 @@ import {
   saltedToken,
   toProtoRequest,
 } from "../../src/pluginhost/translate.ts";
+import type { HostRequest } from "../../src/protocol/mount-backend.ts";
 import type { Logger } from "../../src/util/logger.ts";
 
 const salt = Buffer.alloc(32, 7);

@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type ErrorKind, httpStatusForKind } from "../../framework/errors.ts";
 import type { Operation } from "../../framework/request.ts";
-import type { BackendError, BackendResponse } from "../backend.ts";
+import type { BackendError, BackendResponse } from "../../protocol/mount-backend.ts";
 
 export class HttpError extends Error {
   constructor(

@@ -10,8 +10,9 @@
  * another path (or another mount's prefix) fails authentication instead of
  * being accepted. Key material never leaves this module in an error message.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { pack, unpack } from "msgpackr";
+import { open, randomNonce, seal } from "../../crypto/aead.ts";
+import { randomBytes } from "../../crypto/hash.ts";
 import { StorageError } from "../../framework/errors.ts";
 
 export const KEY_SIZE = 32;
@@ -34,29 +35,17 @@ export class BarrierError extends StorageError {
   }
 }
 
-/** AES-256-GCM: nonce | ciphertext | tag. */
+/** AES-256-GCM (src/crypto/aead.ts): nonce | ciphertext | tag, a fresh random nonce each time. */
 export function aeadSeal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer {
-  const nonce = randomBytes(NONCE_SIZE);
-  const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_SIZE });
-  cipher.setAAD(aad);
-  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return Buffer.concat([nonce, body, cipher.getAuthTag()]);
+  return seal("aes256-gcm96", key, randomNonce(), plaintext, aad);
 }
 
 /** Opens nonce | ciphertext | tag; throws BarrierError if it does not authenticate. */
 export function aeadOpen(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Buffer {
   if (sealed.length < NONCE_SIZE + TAG_SIZE) throw new BarrierError("sealed value too short");
-  const nonce = sealed.subarray(0, NONCE_SIZE);
-  const tag = sealed.subarray(sealed.length - TAG_SIZE);
-  const body = sealed.subarray(NONCE_SIZE, sealed.length - TAG_SIZE);
-  const decipher = createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_SIZE });
-  decipher.setAAD(aad);
-  decipher.setAuthTag(tag);
-  try {
-    return Buffer.concat([decipher.update(body), decipher.final()]);
-  } catch {
-    throw new BarrierError("message authentication failed");
-  }
+  const plain = open("aes256-gcm96", key, sealed.subarray(0, NONCE_SIZE), sealed.subarray(NONCE_SIZE), aad);
+  if (plain === null) throw new BarrierError("message authentication failed");
+  return plain;
 }
 
 export interface TermKey {

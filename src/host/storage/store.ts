@@ -7,6 +7,9 @@
  *   core/<anything else> host records (mount table...), barrier-sealed
  *   logical/<uuid>/...   one mount's storage, barrier-sealed, AAD = the full path
  *
+ * A path longer than LMDB's key limit is stored under a bounded key that
+ * keeps its prefix, with the full path beside the value (./long-paths.ts).
+ *
  * Durability: the database is opened with lmdb-js's `overlappingSync` off and
  * `noSync` off, so every write transaction is committed with LMDB's own
  * fsync/fdatasync before its promise resolves; each put or delete here awaits
@@ -19,9 +22,11 @@ import { existsSync, mkdirSync, statfsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { open, type RootDatabase } from "lmdb";
 import { pack, unpack } from "msgpackr";
+import { randomBytes } from "../../crypto/hash.ts";
 import { StorageError } from "../../framework/errors.ts";
 import { listSegments, type Storage, type StorageEntry } from "../../framework/storage.ts";
 import { aeadOpen, aeadSeal, Barrier, BarrierError, KEY_SIZE, Keyring } from "./barrier.ts";
+import { decodeLongRecord, encodeLongRecord, LongPaths } from "./long-paths.ts";
 
 export const DB_FILE = "vault.mdb";
 const SEAL_PATH = "core/seal";
@@ -95,6 +100,8 @@ export class EncryptedStore {
   private closed = false;
   /** Rotations are serialised: each builds on the keyring the previous one wrote. */
   private rotation: Promise<unknown> = Promise.resolve();
+  /** How paths longer than the database's key limit are stored (./long-paths.ts). */
+  private readonly paths: LongPaths;
 
   private constructor(
     private readonly db: RootDatabase<Buffer, string>,
@@ -102,6 +109,8 @@ export class EncryptedStore {
     keyring: Keyring,
   ) {
     this.barrier = new Barrier(keyring);
+    // lmdb's key size limit in bytes (1978 in lmdb-js builds; not in its typings).
+    this.paths = new LongPaths((db as unknown as { maxKeySize?: number }).maxKeySize ?? 1978);
   }
 
   /**
@@ -171,7 +180,6 @@ export class EncryptedStore {
     db: RootDatabase<Buffer, string>,
     unsealKey: Buffer,
   ): Promise<EncryptedStore> {
-    const { randomBytes } = await import("node:crypto");
     const rootKey = randomBytes(KEY_SIZE);
     const keyring = Keyring.generate();
     const sealRecord = pack({
@@ -197,16 +205,6 @@ export class EncryptedStore {
     if (this.closed) throw new Error("store is closed");
   }
 
-  /** lmdb's key size limit in bytes (1978 in lmdb-js builds; not in its typings). */
-  private get maxKeySize(): number {
-    return (this.db as unknown as { maxKeySize?: number }).maxKeySize ?? 1978;
-  }
-
-  /** Whether lmdb can hold this path as a key (its limit is in UTF-8 bytes). */
-  private fits(path: string): boolean {
-    return Buffer.byteLength(path, "utf8") <= this.maxKeySize;
-  }
-
   /** Runs one write and waits until it is on disk; a failure becomes a StorageError with the OS reason. */
   private async write(run: () => Promise<unknown>): Promise<void> {
     try {
@@ -217,26 +215,29 @@ export class EncryptedStore {
     }
   }
 
-  async get(path: string): Promise<Buffer | null> {
-    this.check();
-    // A path longer than the store's key limit cannot have been written.
-    if (!this.fits(path)) return null;
+  /** The sealed value stored for path, or undefined; a long key holding another path is not this one. */
+  private sealedAt(path: string): Buffer | undefined {
+    const key = this.paths.keyOf(path);
     let raw: Buffer | undefined;
     try {
-      raw = this.db.get(path);
+      raw = this.db.get(key);
     } catch (e) {
       throw damaged(e);
     }
+    if (raw === undefined || key === path) return raw;
+    const record = decodeLongRecord(raw);
+    if (record === null) throw authFailure();
+    return record.path === path ? record.sealed : undefined;
+  }
+
+  async get(path: string): Promise<Buffer | null> {
+    this.check();
+    const raw = this.sealedAt(path);
     if (raw === undefined) return null;
     try {
       return this.barrier.decrypt(path, raw);
     } catch (e) {
-      if (e instanceof BarrierError) {
-        // Reported, never served: a value that does not authenticate is damage or tampering.
-        throw new BarrierError(
-          "storage read failed: a stored value failed authentication (the data directory is damaged or was altered)",
-        );
-      }
+      if (e instanceof BarrierError) throw authFailure();
       throw e;
     }
   }
@@ -244,20 +245,26 @@ export class EncryptedStore {
   async put(path: string, value: Uint8Array): Promise<void> {
     this.check();
     if (path === SEAL_PATH || path === KEYRING_PATH) throw new Error(`reserved storage path ${path}`);
-    if (!this.fits(path)) {
-      throw new StorageError(
-        `storage write failed: the storage path is ${Buffer.byteLength(path, "utf8")} bytes, over the store's limit of ${this.maxKeySize}`,
-      );
-    }
+    const key = this.paths.keyOf(path);
     const sealed = this.barrier.encrypt(path, value);
-    await this.write(() => this.db.put(path, sealed));
+    if (key === path) {
+      await this.write(() => this.db.put(key, sealed));
+      return;
+    }
+    const held = this.db.get(key);
+    const heldPath = held === undefined ? null : decodeLongRecord(held)?.path;
+    if (heldPath !== null && heldPath !== path) {
+      // Two paths with one SHA-256 (or a damaged record): never let one overwrite the other.
+      throw new StorageError("storage write failed: the storage path collides with another stored path");
+    }
+    await this.write(() => this.db.put(key, encodeLongRecord(path, sealed)));
   }
 
   async delete(path: string): Promise<void> {
     this.check();
     if (path === SEAL_PATH || path === KEYRING_PATH) throw new Error(`reserved storage path ${path}`);
-    if (!this.fits(path)) return;
-    await this.write(() => this.db.remove(path));
+    if (this.sealedAt(path) === undefined) return;
+    await this.write(() => this.db.remove(this.paths.keyOf(path)));
   }
 
   /** Vault's list: the next segment below prefix, folders once with a trailing "/". */
@@ -270,12 +277,26 @@ export class EncryptedStore {
     }
   }
 
-  /** Every stored path under prefix, in order. */
+  /** Every stored path under prefix (long paths in full), in database order. */
   *keysUnder(prefix: string): Generator<string> {
-    for (const key of this.db.getKeys({ start: prefix })) {
-      if (typeof key !== "string" || !key.startsWith(prefix)) return;
-      yield key;
+    for (const [path] of this.entriesUnder(prefix)) yield path;
+  }
+
+  /** [path, database key] of every stored path under prefix. */
+  private *entriesUnder(prefix: string): Generator<[string, string]> {
+    const start = this.paths.scanStart(prefix);
+    for (const key of this.db.getKeys({ start })) {
+      if (typeof key !== "string" || !key.startsWith(start)) return;
+      const path = this.pathOfKey(key);
+      if (path?.startsWith(prefix)) yield [path, key];
     }
+  }
+
+  /** The full path behind a database key; null for a long key whose record is damaged. */
+  private pathOfKey(key: string): string | null {
+    if (!this.paths.isLongKey(key)) return key;
+    const raw = this.db.get(key);
+    return raw === undefined ? null : (decodeLongRecord(raw)?.path ?? null);
   }
 
   /**
@@ -295,10 +316,21 @@ export class EncryptedStore {
         damaged.push(String(key));
         continue;
       }
+      let path = key;
+      let sealed: Uint8Array = value;
+      if (this.paths.isLongKey(key)) {
+        const record = decodeLongRecord(value);
+        // A long record must sit under its own path's key: a moved or altered one is damage.
+        if (record === null || this.paths.keyOf(record.path) !== key) {
+          damaged.push(key);
+          continue;
+        }
+        ({ path, sealed } = record);
+      }
       try {
-        this.barrier.decrypt(key, value);
+        this.barrier.decrypt(path, sealed);
       } catch {
-        damaged.push(key);
+        damaged.push(path);
       }
     }
     return { checked, damaged };
@@ -309,7 +341,7 @@ export class EncryptedStore {
     this.check();
     if (prefix === "" || prefix.startsWith("core/"))
       throw new Error(`refusing to clear ${prefix || "everything"}`);
-    const keys = [...this.keysUnder(prefix)];
+    const keys = [...this.entriesUnder(prefix)].map(([, key]) => key);
     if (keys.length === 0) return 0;
     await this.write(() =>
       this.db.transaction(() => {
@@ -354,7 +386,7 @@ export class EncryptedStore {
 
   /** Term that sealed the value at path (for tests and diagnostics), or null. */
   termOf(path: string): number | null {
-    const raw = this.db.get(path);
+    const raw = this.sealedAt(path);
     return raw === undefined ? null : Barrier.termOf(raw);
   }
 
@@ -388,6 +420,13 @@ function refuseFullDisk(dataDir: string): void {
       "ENOSPC",
     );
   }
+}
+
+/** Reported, never served: a value that does not authenticate is damage or tampering. */
+function authFailure(): BarrierError {
+  return new BarrierError(
+    "storage read failed: a stored value failed authentication (the data directory is damaged or was altered)",
+  );
 }
 
 /** A read that lmdb itself failed (MDB_PAGE_NOTFOUND, MDB_CORRUPTED...): its text names no value. */

@@ -4,9 +4,9 @@
  * to a file with mode 0600 (created exclusively, fsynced, then its directory
  * fsynced), or takes it from the environment. It never appears in a log.
  */
-import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import { randomBytes } from "../../crypto/hash.ts";
 import { KEY_SIZE } from "./barrier.ts";
 
 export class UnsealKeyError extends Error {

@@ -3,12 +3,12 @@ import { invalidRequest } from "../../framework/errors.ts";
 import { genericNameRegex, optionalParamRegex, type PathDefinition } from "../../framework/path.ts";
 import { encodeStdBase64 } from "../../util/base64.ts";
 import { privateKeyMissing, publicKeyObject } from "../keyring/asymmetric.ts";
+import { parseHashFn } from "../keyring/byok-hash.ts";
+import { exportVersions } from "../keyring/export-versions.ts";
 import { privatePkcs8 } from "../keyring/key-encodings.ts";
 import { isRsa, isSymmetric, signingSupported } from "../keyring/key-types.ts";
 import type { Keyring, KeyVersion } from "../keyring/keyring.ts";
 import type { TransitState } from "../state.ts";
-import { exportVersions } from "./path-export.ts";
-import { parseHashFn } from "./path-import.ts";
 
 /**
  * getBYOKExportKey + keysutil Policy.WrapKey: one source version wrapped

@@ -10,10 +10,10 @@ import {
 import type { KeyType } from "../keyring/key-types.ts";
 import type { Keyring } from "../keyring/keyring.ts";
 import { encrypt, encryptionVersion } from "../keyring/symmetric.ts";
+import { upsertKey } from "../keyring/upsert.ts";
 import type { TransitState } from "../state.ts";
 import { type BatchOutcome, batchResponse, failItem, singleItemError } from "./batch.ts";
 import { itemOptions, predecodeItems, readCipherItems } from "./cipher-items.ts";
-import { upsertKey } from "./path-keys.ts";
 
 const UPSERT_TYPES: Record<string, KeyType | "unsupported"> = {
   "aes128-gcm96": "aes128-gcm96",
@@ -117,7 +117,7 @@ async function encryptHandler(t: TransitState, req: LogicalRequest, d: FieldData
           `key derivation and convergent encryption not supported for keys of type ${mapped}`,
         );
       }
-      const result = await upsertKey(t, req, {
+      const result = await upsertKey(t.keyrings, req.storage, {
         name,
         type: mapped,
         derived: contextSet,

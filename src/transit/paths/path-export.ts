@@ -2,6 +2,7 @@ import { invalidRequest } from "../../framework/errors.ts";
 import { genericNameRegex, optionalParamRegex, type PathDefinition } from "../../framework/path.ts";
 import type { LogicalResponse } from "../../framework/request.ts";
 import { encodeStdBase64 } from "../../util/base64.ts";
+import { exportVersions } from "../keyring/export-versions.ts";
 import {
   certificateChainPem,
   ecPrivateSec1Pem,
@@ -71,30 +72,6 @@ export function pathExport(t: TransitState): PathDefinition {
     helpSynopsis: "Export named encryption or signing key",
     helpDescription: "This path is used to export the named keys that are configured as exportable.",
   };
-}
-
-/**
- * The versions an export covers: every version Vault keeps in the policy
- * (from min_decryption_version), or the one named ("latest", "3", "v3").
- */
-export function exportVersions(ring: Keyring, version: string): number[] {
-  if (version === "") {
-    return [...ring.versions.keys()].filter((v) => v >= ring.minDecryptionVersion).sort((a, b) => a - b);
-  }
-  let value: number;
-  if (version === "latest") {
-    value = ring.latestVersion;
-  } else {
-    const text = version.startsWith("v") ? version.slice(1) : version;
-    if (!/^[+-]?\d+$/.test(text) || !Number.isSafeInteger(Number(text)))
-      throw invalidRequest("invalid key version");
-    value = Number(text);
-  }
-  if (value < ring.minDecryptionVersion) {
-    throw invalidRequest("version for export is below minimum decryption version");
-  }
-  if (!ring.versions.has(value)) throw invalidRequest("version does not exist or cannot be found");
-  return [value];
 }
 
 /** getExportKey: one version in Vault's encoding for the export type. */

@@ -6,6 +6,7 @@ import type { FieldData } from "../../framework/fields.ts";
 import { genericNameRegex, type PathDefinition } from "../../framework/path.ts";
 import type { Storage } from "../../framework/storage.ts";
 import { base64ErrorMessage, decodeStdBase64 } from "../../util/base64.ts";
+import { parseHashFn } from "../keyring/byok-hash.ts";
 import {
   checkVersionCanBeUpdated,
   ImportError,
@@ -15,9 +16,9 @@ import {
 } from "../keyring/import.ts";
 import { isKeyType, type KeyType } from "../keyring/key-types.ts";
 import { KDF_HMAC_SHA256_COUNTER, type Keyring, newKeyring } from "../keyring/keyring.ts";
+import { peekWrappingKey } from "../keyring/wrapping-key.ts";
 import type { TransitState } from "../state.ts";
 import { KEY_POLICY_FIELDS } from "./key-policy-fields.ts";
-import { peekWrappingKey } from "./path-wrapping-key.ts";
 
 /**
  * keys/:name/import and keys/:name/import_version (transit path_import.go):
@@ -68,24 +69,6 @@ const PUBLIC_KEY_FIELD = {
   description: 'The plaintext PEM public key to be imported. If "ciphertext" is set, this field is ignored.',
 } as const;
 
-/** transit parseHashFn: the OAEP hash of a BYOK envelope, any case. */
-export function parseHashFn(name: string): HashAlgorithm {
-  switch (name.toUpperCase()) {
-    case "SHA1":
-      return "sha1";
-    case "SHA224":
-      return "sha2-224";
-    case "SHA256":
-      return "sha2-256";
-    case "SHA384":
-      return "sha2-384";
-    case "SHA512":
-      return "sha2-512";
-    default:
-      throw invalidRequest(`unknown hash function: ${name}`);
-  }
-}
-
 /** checkKeyFieldsSet: the ciphertext (a private key) when given, else the public key. */
 function isCiphertextSet(d: FieldData): boolean {
   // Vault looks for "publicKey" (sic) in its both-set check, so a request with
@@ -101,7 +84,7 @@ async function decryptImportedKey(
   hash: HashAlgorithm,
 ): Promise<Buffer> {
   if (ciphertext.length <= BYOK_ENCRYPTED_KEY_BYTES) throw invalidRequest("provided ciphertext is too short");
-  const wrapping = await peekWrappingKey(t, storage);
+  const wrapping = await peekWrappingKey(t.keyrings, storage);
   const entry = wrapping?.versions.get(wrapping.latestVersion);
   // Without a wrapping key nothing can have been wrapped for it: Vault would make
   // one here and then fail the OAEP step; the answer is the same, storage untouched.

@@ -8,10 +8,9 @@ import {
   type LogicalResponse,
 } from "../../framework/request.ts";
 import { decodeStdBase64 } from "../../util/base64.ts";
-import { HMAC_MAX_KEY_SIZE, HMAC_MIN_KEY_SIZE, isKeyType, type KeyType } from "../keyring/key-types.ts";
-import { newKeyring } from "../keyring/keyring.ts";
+import { HMAC_MAX_KEY_SIZE, HMAC_MIN_KEY_SIZE, isKeyType } from "../keyring/key-types.ts";
 import { POLICY_PREFIX } from "../keyring/manager.ts";
-import { rotated } from "../keyring/operations.ts";
+import { upsertKey } from "../keyring/upsert.ts";
 import type { TransitState } from "../state.ts";
 import { formatKeyring } from "./format-key.ts";
 import { KEY_POLICY_FIELDS } from "./key-policy-fields.ts";
@@ -107,7 +106,7 @@ async function createKey(t: TransitState, req: LogicalRequest, d: FieldData): Pr
     throw invalidRequest(`convergent encryption not supported for keys of type ${keyType}`);
   }
 
-  const { ring, created } = await upsertKey(t, req, {
+  const { ring, created } = await upsertKey(t.keyrings, req.storage, {
     name,
     type: keyType,
     keySize: keyType === "hmac" ? keySize || 32 : 0,
@@ -120,32 +119,6 @@ async function createKey(t: TransitState, req: LogicalRequest, d: FieldData): Pr
   const resp = formatKeyring(ring);
   if (!created) addWarning(resp, `key ${name} already existed`);
   return resp;
-}
-
-export interface UpsertRequest {
-  name: string;
-  type: KeyType;
-  keySize?: number;
-  derived?: boolean;
-  convergentEncryption?: boolean;
-  exportable?: boolean;
-  allowPlaintextBackup?: boolean;
-  autoRotatePeriod?: number;
-}
-
-/** Creates the key unless it exists (keysutil GetPolicy with Upsert), under the key's exclusive lock. */
-export async function upsertKey(
-  t: TransitState,
-  req: LogicalRequest,
-  config: UpsertRequest,
-): Promise<{ ring: import("../keyring/keyring.ts").Keyring; created: boolean }> {
-  return t.keyrings.exclusive(config.name, async () => {
-    const existing = await t.keyrings.get(req.storage, config.name);
-    if (existing !== null) return { ring: existing, created: false };
-    const ring = await rotated(newKeyring(config));
-    await t.keyrings.store(req.storage, ring);
-    return { ring, created: true };
-  });
 }
 
 async function readKey(t: TransitState, req: LogicalRequest, d: FieldData): Promise<LogicalResponse | null> {

@@ -15,7 +15,7 @@ import type { Keyring } from "../keyring/keyring.ts";
 import { PSS_SALT_AUTO, PSS_SALT_EQUALS_HASH } from "../keyring/rsa-signature.ts";
 import type { TransitState } from "../state.ts";
 import { type BatchItem, batchItems, goType, itemString, throwBatchDecodeErrors } from "./batch.ts";
-import { hmacVerify } from "./path-hmac.ts";
+import { hmacVerify } from "./hmac-ops.ts";
 
 /**
  * sign/:name(/:hash_algorithm) and verify/:name(/:hash_algorithm), as

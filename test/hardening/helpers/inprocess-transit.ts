@@ -16,7 +16,7 @@ import type {
   PluginInstance,
   PluginLauncher,
   RequestResult,
-} from "../../../src/host/backend.ts";
+} from "../../../src/protocol/mount-backend.ts";
 import { createTransitBackend } from "../../../src/transit/backend.ts";
 
 export function inProcessTransit(absent: readonly string[] = []): PluginLauncher {

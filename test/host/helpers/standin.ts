@@ -16,7 +16,7 @@ import type {
   PluginInstance,
   PluginLauncher,
   RequestResult,
-} from "../../../src/host/backend.ts";
+} from "../../../src/protocol/mount-backend.ts";
 
 export interface StandinControl {
   launcher: PluginLauncher;

@@ -1,8 +1,9 @@
 /**
  * What the dev host needs from a mounted plugin backend: the calls Vault makes
- * on a logical.Backend through the plugin protocol. The real implementation is
- * the go-plugin client in src/pluginhost (adapted in ./plugin.ts); tests of
- * the HTTP mapping use a stand-in. The host never links the engine itself.
+ * on a logical.Backend through the plugin protocol. The go-plugin client in
+ * src/pluginhost implements it (PluginHostInstance, PluginMount); the host
+ * (src/host) consumes it; tests of the HTTP mapping use a stand-in. It lives
+ * below both so that the host depends on the client and never the reverse.
  */
 import type { Operation } from "../framework/request.ts";
 import type { Storage } from "../framework/storage.ts";
