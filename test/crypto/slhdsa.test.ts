@@ -119,8 +119,9 @@ describe.skipIf(runtime === undefined)(
       expect(val<{ slhdsa: string }>(0).slhdsa).toBe("openssl");
     });
 
-    it("OpenSSL's generated keys: noble re-derives PK.root from their seeds, all twelve sets", () => {
+    it("OpenSSL's generated keys: noble re-derives PK.root from their seeds (one set per hash and size)", () => {
       SLH_DSA_PARAMETER_SETS.forEach((set, i) => {
+        if (!REDERIVE.includes(set)) return;
         const k = val<{ privateKey: Uint8Array; publicKey: Uint8Array }>(1 + i);
         const n = slhDsaSizes(set).seed;
         expect(toHex(slhDsaFromSeed(set, k.privateKey.subarray(0, n)).privateKey), set).toBe(
