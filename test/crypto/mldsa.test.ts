@@ -49,6 +49,10 @@ const verifyFiles = Object.fromEntries(
   ]),
 ) as Record<MlDsaParameterSet, WycheproofFile<VerifyGroup>>;
 
+const acvpKeyGen = loadVectors<{ tests: { tcId: number; parameterSet: string; seed: string; pk: string }[] }>(
+  "acvp/ml-dsa-keygen-fips204.json",
+);
+
 const ctxOf = (t: { ctx?: string }) => (t.ctx === undefined ? undefined : hex(t.ctx));
 const MSG = new TextEncoder().encode("transit ml-dsa cross-check");
 const CTX = new TextEncoder().encode("vault");
@@ -103,6 +107,15 @@ describe("ML-DSA, noble path (Wycheproof)", () => {
       expect(checked).toBeGreaterThan(50);
     });
   }
+
+  it("ACVP keyGen (FIPS 204): public key from the seed", () => {
+    for (const t of acvpKeyGen.tests) {
+      const set = t.parameterSet.slice(-2) as MlDsaParameterSet;
+      expect(toHex(nobleMlDsa.fromSeed(set, hex(t.seed)).publicKey).toUpperCase(), `tcId ${t.tcId}`).toBe(
+        t.pk,
+      );
+    }
+  });
 
   it("hedged signatures differ and verify; a context binds", () => {
     const key = nobleMlDsa.fromSeed("44", new Uint8Array(32).fill(1));
