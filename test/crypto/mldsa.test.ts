@@ -187,6 +187,12 @@ describe.skipIf(runtime === undefined)(
         });
       });
     }
+    for (const t of acvpKeyGen.tests) {
+      push(`acvp ${t.tcId}`, {
+        fn: "mldsa.opensslMlDsa.fromSeed",
+        args: [t.parameterSet.slice(-2), hex(t.seed)],
+      });
+    }
     let results: Result[] = [];
     let openssl = "";
     beforeAll(() => {
@@ -197,6 +203,12 @@ describe.skipIf(runtime === undefined)(
     it("runs OpenSSL 3.5's ML-DSA there", () => {
       expect(openssl.startsWith("3.")).toBe(true);
       expect(ok<{ mldsa: string }>(results[0]).mldsa).toBe("openssl");
+    });
+
+    it("ACVP keyGen on OpenSSL", () => {
+      for (const t of acvpKeyGen.tests) {
+        expect(toHex(ok<{ publicKey: Uint8Array }>(r(`acvp ${t.tcId}`)).publicKey).toUpperCase()).toBe(t.pk);
+      }
     });
 
     for (const set of ML_DSA_PARAMETER_SETS) {
