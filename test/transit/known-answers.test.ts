@@ -11,7 +11,7 @@ import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { describe, expect, it } from "vitest";
 import { encodeKeyring } from "../../src/transit/keyring/codec.ts";
-import { counterModeHmacSha256 } from "../../src/transit/keyring/derive.ts";
+import { counterModeHmacSha256 } from "../../src/crypto/kdf.ts";
 import type { SymmetricKeyType } from "../../src/transit/keyring/key-types.ts";
 import { KDF_HKDF_SHA256, KDF_HMAC_SHA256_COUNTER, newKeyring } from "../../src/transit/keyring/keyring.ts";
 import { b64, TestEngine, unb64 } from "../helpers/engine.ts";
