@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, hkdfSync, randomBytes, sign } from "node:crypto";
+import { gcm } from "@noble/ciphers/aes.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { hmac as nobleHmac } from "@noble/hashes/hmac.js";
-import { gcm } from "@noble/ciphers/aes.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { describe, expect, it } from "vitest";
 import { seal } from "../../src/crypto/aead.ts";
@@ -210,7 +210,9 @@ describe("HKDF-SHA256 against @noble/hashes hkdf across context sizes (issue #11
   it("an empty info is still HKDF (RFC 5869 case 3); the engine refuses it before deriving", () => {
     const key = randomBytes(32);
     const empty = Buffer.alloc(0);
-    expect(hkdfSha256(key, empty, 32).equals(Buffer.from(hkdf(sha256, key, undefined, empty, 32)))).toBe(true);
+    expect(hkdfSha256(key, empty, 32).equals(Buffer.from(hkdf(sha256, key, undefined, empty, 32)))).toBe(
+      true,
+    );
   });
 });
 
