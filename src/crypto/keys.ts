@@ -8,6 +8,9 @@ import {
 } from "node:crypto";
 import { promisify } from "node:util";
 
+/** OpenSSL's key handle, for the layers that hold parsed keys (they never import node:crypto). */
+export type { KeyObject };
+
 /**
  * Key generation, key objects and the key encodings Vault uses.
  *
@@ -223,6 +226,11 @@ export function ed25519PublicKeyObject(publicKey: Uint8Array): KeyObject {
   return k;
 }
 
+/** The public half of a private KeyObject (or the key itself when it is public). */
+export function toPublicKeyObject(key: KeyObject): KeyObject {
+  return key.type === "public" ? key : createPublicKey(key);
+}
+
 // ---------------------------------------------------------------- inspection
 
 export type KeyInfo =
@@ -274,23 +282,41 @@ export function spkiFromPkcs8(pkcs8: Uint8Array): Buffer {
   return createPublicKey(privateKeyObject(pkcs8)).export({ format: "der", type: "spki" });
 }
 
-/** The uncompressed SEC1 point 04 || X || Y of an EC SPKI public key. */
-export function ecPublicPoint(spki: Uint8Array): Buffer {
-  const jwk = publicKeyObject(spki).export({ format: "jwk" });
-  if (jwk.kty !== "EC" || jwk.x === undefined || jwk.y === undefined)
-    throw new TypeError("not an EC public key");
-  return Buffer.concat([Buffer.of(4), Buffer.from(jwk.x, "base64url"), Buffer.from(jwk.y, "base64url")]);
+function leftPad(b: Buffer, n: number): Buffer {
+  if (b.length >= n) return b;
+  const out = Buffer.alloc(n);
+  b.copy(out, n - b.length);
+  return out;
+}
+
+const pointCache = new WeakMap<Uint8Array, Buffer>();
+
+/** The uncompressed SEC1 point 04 || X || Y of an EC SPKI public key, coordinates padded to `size` (memoised). */
+export function ecPublicPoint(spki: Uint8Array, size = 0): Buffer {
+  let point = pointCache.get(spki);
+  if (point === undefined) {
+    const jwk = publicKeyObject(spki).export({ format: "jwk" });
+    if (jwk.kty !== "EC" || jwk.x === undefined || jwk.y === undefined)
+      throw new TypeError("not an EC public key");
+    point = Buffer.concat([
+      Buffer.of(4),
+      leftPad(Buffer.from(jwk.x, "base64url"), size),
+      leftPad(Buffer.from(jwk.y, "base64url"), size),
+    ]);
+    pointCache.set(spki, point);
+  }
+  return point;
 }
 
 const scalarCache = new WeakMap<Uint8Array, Buffer>();
 
-/** The private scalar d (big-endian, curve length) of an EC PKCS#8 key (memoised). */
-export function ecPrivateScalar(pkcs8: Uint8Array): Buffer {
+/** The private scalar d (big-endian, padded to `size`) of an EC PKCS#8 key (memoised). */
+export function ecPrivateScalar(pkcs8: Uint8Array, size = 0): Buffer {
   let d = scalarCache.get(pkcs8);
   if (d === undefined) {
     const jwk = privateKeyObject(pkcs8).export({ format: "jwk" });
     if (jwk.kty !== "EC" || jwk.d === undefined) throw new TypeError("not an EC private key");
-    d = Buffer.from(jwk.d, "base64url");
+    d = leftPad(Buffer.from(jwk.d, "base64url"), size);
     scalarCache.set(pkcs8, d);
   }
   return d;
