@@ -1,6 +1,7 @@
 import {
   createPrivateKey,
   createPublicKey,
+  ECDH,
   generateKeyPair,
   generateKeyPairSync,
   type KeyObject,
@@ -322,6 +323,21 @@ export function ecPrivateScalar(pkcs8: Uint8Array, size = 0): Buffer {
   return d;
 }
 
+/**
+ * Whether `point` is an uncompressed point (04 || X || Y) on the curve
+ * OpenSSL names `curve` ("prime256v1", "secp384r1", ...): Go's
+ * elliptic.Unmarshal check, run by OpenSSL while converting the point.
+ */
+export function isUncompressedPointOnCurve(curve: string, point: Uint8Array): boolean {
+  if (point[0] !== 4) return false;
+  try {
+    ECDH.convertKey(bufferOf(point), curve, undefined, undefined, "uncompressed");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 // ---------------------------------------------------------------- encodings
 
 /**
@@ -376,9 +392,15 @@ export function spkiToPkcs1(spki: Uint8Array): Buffer {
   return k.export({ format: "der", type: "pkcs1" });
 }
 
-/** PKCS#8 DER (RFC 8410: the seed only) of Go's 64-byte Ed25519 key, as x509.MarshalPKCS8PrivateKey. */
+/**
+ * PKCS#8 DER (RFC 8410: the seed only) of Go's 64-byte Ed25519 key (or its
+ * 32-byte seed), byte for byte x509.MarshalPKCS8PrivateKey's output.
+ */
 export function ed25519ToPkcs8(privateKey: Uint8Array): Buffer {
-  return ed25519PrivateKeyObject(privateKey).export({ format: "der", type: "pkcs8" });
+  if (privateKey.length !== 32 && privateKey.length !== 64) {
+    throw new RangeError("ed25519 private key must be 32 or 64 bytes");
+  }
+  return Buffer.concat([ED25519_PKCS8_SEED_PREFIX, privateKey.subarray(0, 32)]);
 }
 
 /** SPKI DER of a 32-byte Ed25519 public key, as x509.MarshalPKIXPublicKey. */

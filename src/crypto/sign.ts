@@ -80,6 +80,17 @@ function noble(curve: EcdsaCurve): (typeof NOBLE)[EcdsaCurve] {
   return c;
 }
 
+/**
+ * Go's hashToInt only reads the leftmost order-size bytes of a digest (then
+ * drops the excess bits, as noble's bits2int does); passing noble just those
+ * bytes keeps any digest length working: noble refuses inputs over 8 KiB,
+ * Go (and Vault's prehashed=true) takes any length.
+ */
+function digestPrefix(curve: EcdsaCurve, digest: Uint8Array): Uint8Array {
+  const n = CURVE_BYTES[curve];
+  return digest.length > n ? digest.subarray(0, n) : digest;
+}
+
 /** ECDSA over a digest with a PKCS#8 DER private key: DER (asn1) or fixed-length r || s (jws). */
 export function ecdsaSignDigest(
   curve: EcdsaCurve,
@@ -87,7 +98,7 @@ export function ecdsaSignDigest(
   digest: Uint8Array,
   marshaling: SignatureMarshaling,
 ): Uint8Array {
-  return noble(curve).sign(digest, ecPrivateScalar(privateKey, CURVE_BYTES[curve]), {
+  return noble(curve).sign(digestPrefix(curve, digest), ecPrivateScalar(privateKey, CURVE_BYTES[curve]), {
     prehash: false,
     lowS: false,
     extraEntropy: true,
@@ -109,7 +120,7 @@ export function ecdsaVerifyDigest(
   const size = CURVE_BYTES[curve];
   const compact = Buffer.concat([bigToBytes(r, size), bigToBytes(s, size)]);
   try {
-    return c.verify(compact, digest, ecPublicPoint(publicKey, size), {
+    return c.verify(compact, digestPrefix(curve, digest), ecPublicPoint(publicKey, size), {
       prehash: false,
       lowS: false,
       format: "compact",
@@ -356,4 +367,15 @@ export function rsaVerifyPkcs1v15(
     return false;
   }
   return constantTimeEqual(t, Buffer.concat([DIGEST_INFO[hash], hashed]));
+}
+
+// ---------------------------------------------------------------- messages (X.509)
+
+/**
+ * A signature over a message OpenSSL hashes itself, as Go's x509 signs a
+ * certificate or CSR body: RSA PKCS#1 v1.5 or ECDSA (DER) under `hash`,
+ * Ed25519 with hash null.
+ */
+export function signMessage(key: KeyObject, hash: HashAlgorithm | null, message: Uint8Array): Buffer {
+  return nodeSign(hash === null ? null : opensslHashName(hash), message, key);
 }

@@ -1,10 +1,10 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { constantTimeEqual, hmac } from "../../crypto/hash.ts";
 import { invalidRequest } from "../../framework/errors.ts";
 import type { FieldData } from "../../framework/fields.ts";
 import { genericNameRegex, optionalParamRegex, type PathDefinition } from "../../framework/path.ts";
 import type { LogicalRequest, LogicalResponse } from "../../framework/request.ts";
 import { base64ErrorMessage, decodeStdBase64, encodeStdBase64 } from "../../util/base64.ts";
-import { type DigestName, isHashName, NODE_HASH } from "../keyring/hashes.ts";
+import { type DigestName, isHashName } from "../keyring/hashes.ts";
 import type { Keyring } from "../keyring/keyring.ts";
 import type { TransitState } from "../state.ts";
 import { type BatchItem, batchItems, itemString, throwBatchDecodeErrors } from "./batch.ts";
@@ -64,7 +64,7 @@ function hmacDigest(name: string): DigestName {
 }
 
 function hmacValue(hash: DigestName, key: Uint8Array, input: Uint8Array): Buffer {
-  return createHmac(NODE_HASH[hash], key).update(input).digest();
+  return hmac(hash, key, input);
 }
 
 interface HmacResult {
@@ -209,7 +209,7 @@ export async function hmacVerify(
       return { error: (e as Error).message };
     }
     const actual = hmacValue(hash, key, input);
-    return { valid: actual.length === expected.length && timingSafeEqual(actual, expected) };
+    return { valid: constantTimeEqual(actual, expected) };
   });
 
   if (parsed !== null) {
