@@ -1,12 +1,16 @@
 import {
   createPrivateKey,
   createPublicKey,
+  ECDH,
   generateKeyPair,
   generateKeyPairSync,
   type KeyObject,
   randomBytes,
 } from "node:crypto";
 import { promisify } from "node:util";
+
+/** OpenSSL's key handle, for the layers that hold parsed keys (they never import node:crypto). */
+export type { KeyObject };
 
 /**
  * Key generation, key objects and the key encodings Vault uses.
@@ -223,6 +227,11 @@ export function ed25519PublicKeyObject(publicKey: Uint8Array): KeyObject {
   return k;
 }
 
+/** The public half of a private KeyObject (or the key itself when it is public). */
+export function toPublicKeyObject(key: KeyObject): KeyObject {
+  return key.type === "public" ? key : createPublicKey(key);
+}
+
 // ---------------------------------------------------------------- inspection
 
 export type KeyInfo =
@@ -274,26 +283,59 @@ export function spkiFromPkcs8(pkcs8: Uint8Array): Buffer {
   return createPublicKey(privateKeyObject(pkcs8)).export({ format: "der", type: "spki" });
 }
 
-/** The uncompressed SEC1 point 04 || X || Y of an EC SPKI public key. */
-export function ecPublicPoint(spki: Uint8Array): Buffer {
-  const jwk = publicKeyObject(spki).export({ format: "jwk" });
-  if (jwk.kty !== "EC" || jwk.x === undefined || jwk.y === undefined)
-    throw new TypeError("not an EC public key");
-  return Buffer.concat([Buffer.of(4), Buffer.from(jwk.x, "base64url"), Buffer.from(jwk.y, "base64url")]);
+function leftPad(b: Buffer, n: number): Buffer {
+  if (b.length >= n) return b;
+  const out = Buffer.alloc(n);
+  b.copy(out, n - b.length);
+  return out;
+}
+
+const pointCache = new WeakMap<Uint8Array, Buffer>();
+
+/** The uncompressed SEC1 point 04 || X || Y of an EC SPKI public key, coordinates padded to `size` (memoised). */
+export function ecPublicPoint(spki: Uint8Array, size = 0): Buffer {
+  let point = pointCache.get(spki);
+  if (point === undefined) {
+    const jwk = publicKeyObject(spki).export({ format: "jwk" });
+    if (jwk.kty !== "EC" || jwk.x === undefined || jwk.y === undefined)
+      throw new TypeError("not an EC public key");
+    point = Buffer.concat([
+      Buffer.of(4),
+      leftPad(Buffer.from(jwk.x, "base64url"), size),
+      leftPad(Buffer.from(jwk.y, "base64url"), size),
+    ]);
+    pointCache.set(spki, point);
+  }
+  return point;
 }
 
 const scalarCache = new WeakMap<Uint8Array, Buffer>();
 
-/** The private scalar d (big-endian, curve length) of an EC PKCS#8 key (memoised). */
-export function ecPrivateScalar(pkcs8: Uint8Array): Buffer {
+/** The private scalar d (big-endian, padded to `size`) of an EC PKCS#8 key (memoised). */
+export function ecPrivateScalar(pkcs8: Uint8Array, size = 0): Buffer {
   let d = scalarCache.get(pkcs8);
   if (d === undefined) {
     const jwk = privateKeyObject(pkcs8).export({ format: "jwk" });
     if (jwk.kty !== "EC" || jwk.d === undefined) throw new TypeError("not an EC private key");
-    d = Buffer.from(jwk.d, "base64url");
+    d = leftPad(Buffer.from(jwk.d, "base64url"), size);
     scalarCache.set(pkcs8, d);
   }
   return d;
+}
+
+/**
+ * Whether `point` is an uncompressed point (04 || X || Y) on the curve
+ * OpenSSL names `curve` ("prime256v1", "secp384r1", ...): Go's
+ * elliptic.Unmarshal check, run by OpenSSL while converting the point.
+ */
+export function isUncompressedPointOnCurve(curve: string, point: Uint8Array): boolean {
+  if (point[0] !== 4) return false;
+  try {
+    ECDH.convertKey(bufferOf(point), curve, undefined, undefined, "uncompressed");
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // ---------------------------------------------------------------- encodings
@@ -350,9 +392,15 @@ export function spkiToPkcs1(spki: Uint8Array): Buffer {
   return k.export({ format: "der", type: "pkcs1" });
 }
 
-/** PKCS#8 DER (RFC 8410: the seed only) of Go's 64-byte Ed25519 key, as x509.MarshalPKCS8PrivateKey. */
+/**
+ * PKCS#8 DER (RFC 8410: the seed only) of Go's 64-byte Ed25519 key (or its
+ * 32-byte seed), byte for byte x509.MarshalPKCS8PrivateKey's output.
+ */
 export function ed25519ToPkcs8(privateKey: Uint8Array): Buffer {
-  return ed25519PrivateKeyObject(privateKey).export({ format: "der", type: "pkcs8" });
+  if (privateKey.length !== 32 && privateKey.length !== 64) {
+    throw new RangeError("ed25519 private key must be 32 or 64 bytes");
+  }
+  return Buffer.concat([ED25519_PKCS8_SEED_PREFIX, privateKey.subarray(0, 32)]);
 }
 
 /** SPKI DER of a 32-byte Ed25519 public key, as x509.MarshalPKIXPublicKey. */

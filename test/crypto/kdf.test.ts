@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, hkdfSync, randomBytes, sign } from "node:crypto";
+import { gcm } from "@noble/ciphers/aes.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { hmac as nobleHmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
@@ -11,6 +12,8 @@ import {
   deriveEd25519Key,
   hkdfSha256,
 } from "../../src/crypto/kdf.ts";
+import { MISSING_CONTEXT } from "../../src/transit/keyring/derive.ts";
+import { b64, TestEngine, unb64 } from "../helpers/engine.ts";
 
 const hex = (s: string): Buffer => Buffer.from(s, "hex");
 const range = (a: number, b: number): Buffer =>
@@ -187,5 +190,82 @@ describe("convergent encryption nonce and end-to-end vectors", () => {
     const m = Buffer.from(nobleHmac(sha256, hk, pt));
     expect(convergentNonce(hk, pt).equals(m.subarray(0, 12))).toBe(true);
     expect(() => convergentNonce(Buffer.alloc(0), pt)).toThrow(RangeError);
+  });
+});
+
+// Issue #11: node's hkdfSync refuses an info over 1024 bytes; Vault's HKDF
+// (golang.org/x/crypto/hkdf) takes any length, so derived keys must too.
+const CONTEXT_SIZES = [1, 1024, 1025, 4096, 65536];
+
+describe("HKDF-SHA256 against @noble/hashes hkdf across context sizes (issue #11)", () => {
+  for (const size of CONTEXT_SIZES) {
+    it(`context of ${size} bytes, Vault's output lengths`, () => {
+      const key = randomBytes(32);
+      const ctx = randomBytes(size);
+      for (const n of [16, 32, 48, 64]) {
+        expect(hkdfSha256(key, ctx, n).equals(Buffer.from(hkdf(sha256, key, undefined, ctx, n)))).toBe(true);
+      }
+    });
+  }
+  it("an empty info is still HKDF (RFC 5869 case 3); the engine refuses it before deriving", () => {
+    const key = randomBytes(32);
+    const empty = Buffer.alloc(0);
+    expect(hkdfSha256(key, empty, 32).equals(Buffer.from(hkdf(sha256, key, undefined, empty, 32)))).toBe(
+      true,
+    );
+  });
+});
+
+describe("derived keys through the engine with any context size (issue #11)", () => {
+  const exportKey = async (e: TestEngine, type: string): Promise<Buffer> => {
+    const out = await e.read(`export/${type}/k/1`);
+    expect(out.status).toBe(200);
+    return unb64((out.data["keys"] as Record<string, string>)["1"]);
+  };
+
+  it("context of 0 bytes: 400 with Vault's DeriveKey text", async () => {
+    const e = new TestEngine();
+    await e.write("keys/k", { type: "aes256-gcm96", derived: true });
+    const out = await e.write("encrypt/k", { plaintext: b64("x"), context: "" });
+    expect(out.status).toBe(400);
+    expect(out.error).toBe(MISSING_CONTEXT);
+  });
+
+  for (const size of CONTEXT_SIZES) {
+    it(`aes256-gcm96: encrypt and decrypt with a ${size}-byte context, key = noble HKDF`, async () => {
+      const e = new TestEngine();
+      await e.write("keys/k", { type: "aes256-gcm96", derived: true, exportable: true });
+      const base = await exportKey(e, "encryption-key");
+      const ctx = randomBytes(size);
+      const pt = randomBytes(40);
+      const enc = await e.write("encrypt/k", { plaintext: b64(pt), context: b64(ctx) });
+      expect(enc.status).toBe(200);
+      const ct = String(enc.data["ciphertext"]);
+      // Independent check: @noble/hashes HKDF (salt nil, info = context) and @noble/ciphers GCM.
+      const raw = unb64(ct.slice("vault:v1:".length));
+      const derived = hkdf(sha256, base, undefined, ctx, 32);
+      expect(Buffer.from(gcm(derived, raw.subarray(0, 12)).decrypt(raw.subarray(12))).equals(pt)).toBe(true);
+      const dec = await e.write("decrypt/k", { ciphertext: ct, context: b64(ctx) });
+      expect(dec.status).toBe(200);
+      expect(unb64(dec.data["plaintext"]).equals(pt)).toBe(true);
+    });
+  }
+
+  it("ed25519 derived: sign and verify with a 65536-byte context, public key from noble HKDF", async () => {
+    const e = new TestEngine();
+    await e.write("keys/k", { type: "ed25519", derived: true });
+    const ctx = randomBytes(65536);
+    const input = b64("message");
+    const s = await e.write("sign/k", { input, context: b64(ctx) });
+    expect(s.status).toBe(200);
+    const v = await e.write("verify/k", { input, context: b64(ctx), signature: s.data["signature"] });
+    expect(v.status).toBe(200);
+    expect(v.data["valid"]).toBe(true);
+    const other = await e.write("verify/k", {
+      input,
+      context: b64(Buffer.concat([ctx, Buffer.of(0)])),
+      signature: s.data["signature"],
+    });
+    expect(other.data["valid"]).toBe(false);
   });
 });

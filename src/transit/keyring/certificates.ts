@@ -1,4 +1,3 @@
-import { ECDH, type KeyObject, sign as nodeSign } from "node:crypto";
 import {
   children,
   contents,
@@ -12,6 +11,8 @@ import {
   type Tlv,
   whole,
 } from "../../crypto/der.ts";
+import { isUncompressedPointOnCurve, type KeyObject } from "../../crypto/keys.ts";
+import { signMessage } from "../../crypto/sign.ts";
 import { invalidRequest, LogicalError, userError } from "../../framework/errors.ts";
 import { privateKeyMissing, privateKeyObject, publicKeyObject } from "./asymmetric.ts";
 import { goPemDecode, goTrimSpace } from "./go-pem.ts";
@@ -569,19 +570,22 @@ function signTbs(type: KeyType, key: KeyObject, tbs: Buffer): { algorithm: Buffe
   if (isRsa(type)) {
     return {
       algorithm: encodeTlv(TAG.SEQUENCE, encodeOid("1.2.840.113549.1.1.11"), Buffer.from("0500", "hex")),
-      signature: nodeSign("sha256", tbs, key),
+      signature: signMessage(key, "sha2-256", tbs),
     };
   }
   if (isEcdsa(type)) {
     const [oid, hash] =
       type === "ecdsa-p256"
-        ? ["1.2.840.10045.4.3.2", "sha256"]
+        ? (["1.2.840.10045.4.3.2", "sha2-256"] as const)
         : type === "ecdsa-p384"
-          ? ["1.2.840.10045.4.3.3", "sha384"]
-          : ["1.2.840.10045.4.3.4", "sha512"];
-    return { algorithm: encodeTlv(TAG.SEQUENCE, encodeOid(oid)), signature: nodeSign(hash, tbs, key) };
+          ? (["1.2.840.10045.4.3.3", "sha2-384"] as const)
+          : (["1.2.840.10045.4.3.4", "sha2-512"] as const);
+    return { algorithm: encodeTlv(TAG.SEQUENCE, encodeOid(oid)), signature: signMessage(key, hash, tbs) };
   }
-  return { algorithm: encodeTlv(TAG.SEQUENCE, encodeOid(OID_ED25519)), signature: nodeSign(null, tbs, key) };
+  return {
+    algorithm: encodeTlv(TAG.SEQUENCE, encodeOid(OID_ED25519)),
+    signature: signMessage(key, null, tbs),
+  };
 }
 
 // ---------------------------------------------------------------- certificate chains
@@ -923,13 +927,7 @@ const GO_CURVES = Object.keys(OPENSSL_CURVE);
 /** elliptic.Unmarshal: an uncompressed point on the curve (OpenSSL checks it while converting). */
 function onCurve(curveOid: string, point: Uint8Array): boolean {
   const name = OPENSSL_CURVE[curveOid];
-  if (name === undefined || point[0] !== 4) return false;
-  try {
-    ECDH.convertKey(Buffer.from(point), name, undefined, undefined, "uncompressed");
-    return true;
-  } catch {
-    return false;
-  }
+  return name !== undefined && isUncompressedPointOnCurve(name, point);
 }
 
 function decodeOid(body: Buffer): string {

@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync } from "node:crypto";
+import { counterModeHmacSha256, hkdfSha256 } from "../../crypto/kdf.ts";
 import { internalError, userError } from "../../framework/errors.ts";
 import { derivationSupported } from "./key-types.ts";
 import { KDF_HKDF_SHA256, KDF_HMAC_SHA256_COUNTER, type Keyring, type KeyVersion } from "./keyring.ts";
@@ -48,25 +48,9 @@ export function deriveKey(
     case KDF_HMAC_SHA256_COUNTER:
       return counterModeHmacSha256(key, context, 256);
     case KDF_HKDF_SHA256:
-      return new Uint8Array(hkdfSync("sha256", key, new Uint8Array(0), context, numBytes));
+      // Any context length: Go's hkdf takes any info, where node's hkdfSync refuses more than 1024 bytes.
+      return hkdfSha256(key, context, numBytes);
     default:
       throw internalError("unsupported key derivation mode");
   }
-}
-
-/** NIST SP 800-108 counter mode with HMAC-SHA256, as Vault's sdk/helper/kdf.CounterMode. */
-export function counterModeHmacSha256(key: Uint8Array, data: Uint8Array, bits: number): Uint8Array {
-  const rounds = Math.ceil(bits / 256);
-  const input = Buffer.alloc(4 + data.length + 4);
-  input.set(data, 4);
-  input.writeUInt32BE(bits, 4 + data.length);
-  const out = Buffer.alloc(rounds * 32);
-  for (let i = 0; i < rounds; i++) {
-    input.writeUInt32BE(i, 0);
-    createHmac("sha256", key)
-      .update(input)
-      .digest()
-      .copy(out, i * 32);
-  }
-  return out.subarray(0, bits / 8);
 }

@@ -1,4 +1,11 @@
-import { createPrivateKey, createPublicKey, type KeyObject, randomBytes } from "node:crypto";
+import { randomBytes } from "../../crypto/hash.ts";
+import {
+  type KeyObject,
+  pemDecode,
+  privateKeyObject as pkcs8KeyObject,
+  publicKeyObject as spkiKeyObject,
+  toPublicKeyObject,
+} from "../../crypto/keys.ts";
 import { privateKeyMissing, publicKeyObject } from "./asymmetric.ts";
 import { pemEncode } from "./key-encodings.ts";
 import {
@@ -65,7 +72,7 @@ function goTypeName(key: KeyObject): string {
 function parsePkcs8(der: Uint8Array): KeyObject {
   let key: KeyObject;
   try {
-    key = createPrivateKey({ key: Buffer.from(der), format: "der", type: "pkcs8" });
+    key = pkcs8KeyObject(Buffer.from(der));
   } catch {
     throw new ImportError("error parsing asymmetric key: x509: failed to parse private key");
   }
@@ -89,15 +96,11 @@ function parsePkcs8(der: Uint8Array): KeyObject {
 
 /** pem.Decode + x509.ParsePKIXPublicKey. */
 function parsePublicPem(text: string): KeyObject {
-  const m = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/.exec(text);
-  if (m === null) throw new ImportError("error parsing public key: not in PEM format");
+  const block = pemDecode(text);
+  if (block === null) throw new ImportError("error parsing public key: not in PEM format");
   let key: KeyObject;
   try {
-    key = createPublicKey({
-      key: Buffer.from((m[2] ?? "").replace(/\s+/g, ""), "base64"),
-      format: "der",
-      type: "spki",
-    });
+    key = spkiKeyObject(block.der);
   } catch {
     throw new ImportError("error parsing public key: x509: failed to parse public key");
   }
@@ -121,7 +124,7 @@ function parseFromKey(type: KeyType, key: KeyObject, entry: KeyVersion): void {
     const expected = CURVE_NAME[type as EcdsaKeyType];
     const got = OPENSSL_CURVE[key.asymmetricKeyDetails?.namedCurve ?? ""] ?? "unknown";
     if (got !== expected) throw new ImportError(`invalid curve: expected ${expected}, got ${got}`);
-    const pub = key.type === "private" ? createPublicKey(key) : key;
+    const pub = toPublicKeyObject(key);
     if (key.type === "private") entry.privateKey = key.export({ format: "der", type: "pkcs8" });
     entry.publicKey = pub.export({ format: "der", type: "spki" });
     entry.formattedPublicKey = pemEncode("PUBLIC KEY", entry.publicKey);
@@ -136,7 +139,7 @@ function parseFromKey(type: KeyType, key: KeyObject, entry: KeyVersion): void {
     const want = rsaBits(type as Parameters<typeof rsaBits>[0]) / 8;
     const got = Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
     if (got !== want) throw new ImportError(`invalid key size: expected ${want} bytes, got ${got} bytes`);
-    const pub = key.type === "private" ? createPublicKey(key) : key;
+    const pub = toPublicKeyObject(key);
     if (key.type === "private") entry.privateKey = key.export({ format: "der", type: "pkcs8" });
     entry.publicKey = pub.export({ format: "der", type: "spki" });
   } else {
@@ -217,7 +220,7 @@ export function withPrivateKeyForVersion(ring: Keyring, version: number, key: Ui
   if (entry === undefined) throw new ImportError("no such key version");
   const parsed = parsePkcs8(key);
   const existing = publicKeyObject(entry);
-  const publicOfParsed = createPublicKey(parsed);
+  const publicOfParsed = toPublicKeyObject(parsed);
   if (existing === null || !existing.equals(publicOfParsed)) {
     throw new ImportError("cannot import key, key pair does not match");
   }

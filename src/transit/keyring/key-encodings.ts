@@ -1,6 +1,12 @@
-import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
+import {
+  ed25519ToPkcs8,
+  type KeyObject,
+  pemEncode,
+  pkcs8ToPkcs1,
+  pkcs8ToSec1,
+  toPublicKeyObject,
+} from "../../crypto/keys.ts";
 import { internalError } from "../../framework/errors.ts";
-import { encodeStdBase64 } from "../../util/base64.ts";
 import { privateKeyMissing, privateKeyObject, publicKeyObject } from "./asymmetric.ts";
 import { isEcdsa, isRsa, type KeyType } from "./key-types.ts";
 import type { KeyVersion } from "./keyring.ts";
@@ -18,24 +24,19 @@ export function hmacKeyBytes(type: KeyType, entry: KeyVersion): Uint8Array | und
   return type === "hmac" ? entry.key : entry.hmacKey;
 }
 
-/** Go's pem.EncodeToMemory: 64-column base64 between BEGIN/END lines, ending in a newline. */
-export function pemEncode(type: string, der: Uint8Array): string {
-  const body = (encodeStdBase64(der).match(/.{1,64}/g) ?? []).join("\n");
-  return `-----BEGIN ${type}-----\n${body}${body === "" ? "" : "\n"}-----END ${type}-----\n`;
-}
+/** Go's pem.EncodeToMemory (the one encoder, in src/crypto; re-exported for the keyring's modules). */
+export { pemEncode };
 
 export function rsaPrivatePkcs1Pem(entry: KeyVersion): string {
   if (privateKeyMissing(entry)) return "";
-  const key = privateKeyObject(entry);
-  if (key === null) return "";
-  return pemEncode("RSA PRIVATE KEY", key.export({ format: "der", type: "pkcs1" }));
+  if (entry.privateKey === undefined) return "";
+  return pemEncode("RSA PRIVATE KEY", pkcs8ToPkcs1(entry.privateKey));
 }
 
 export function ecPrivateSec1Pem(entry: KeyVersion): string {
   if (privateKeyMissing(entry)) return "";
-  const key = privateKeyObject(entry);
-  if (key === null) return "";
-  return pemEncode("EC PRIVATE KEY", key.export({ format: "der", type: "sec1" })).trim();
+  if (entry.privateKey === undefined) return "";
+  return pemEncode("EC PRIVATE KEY", pkcs8ToSec1(entry.privateKey)).trim();
 }
 
 export function publicPkixPem(entry: KeyVersion, trim: boolean): string {
@@ -50,11 +51,7 @@ export function privatePkcs8(type: KeyType, entry: KeyVersion): Buffer {
   if (type === "ed25519") {
     const key = entry.key;
     if (key === undefined || key.length < 32) throw internalError("key version has no private key");
-    return createPrivateKey({
-      key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), key.subarray(0, 32)]),
-      format: "der",
-      type: "pkcs8",
-    }).export({ format: "der", type: "pkcs8" });
+    return ed25519ToPkcs8(key.subarray(0, 32));
   }
   const key = privateKeyObject(entry);
   if (key === null) throw internalError("key version has no private key");
@@ -89,7 +86,7 @@ export function bigintToBase64Url(v: bigint, size = 0): string {
 
 /** The public KeyObject of an RSA or ECDSA private KeyObject, SPKI DER. */
 export function spkiOf(key: KeyObject): Buffer {
-  return createPublicKey(key).export({ format: "der", type: "spki" });
+  return toPublicKeyObject(key).export({ format: "der", type: "spki" });
 }
 
 export function isAsymmetricPrivate(type: KeyType): boolean {

@@ -1,7 +1,7 @@
-import { constants, createHmac, createPublicKey, publicEncrypt } from "node:crypto";
 import { type AeadAlgorithm, NONCE_SIZE, open, seal, sealTransient } from "../../crypto/aead.ts";
+import { convergentNonce } from "../../crypto/kdf.ts";
 import { randomPooled } from "../../crypto/random-pool.ts";
-import { rsaDecrypt as rsaDecryptRaw } from "../../crypto/rsa.ts";
+import { rsaDecrypt as rsaDecryptRaw, rsaEncrypt as rsaEncryptRaw } from "../../crypto/rsa.ts";
 import { internalError, userError } from "../../framework/errors.ts";
 import { decodeStdBase64, encodeStdBase64 } from "../../util/base64.ts";
 import { getKey, keyEntry } from "./derive.ts";
@@ -96,7 +96,7 @@ function sealSymmetric(
       const hmacKey = convergentVersion === 3 ? key.subarray(encBytes) : opts.context;
       if (hmacKey === undefined || hmacKey.length === 0)
         throw internalError("invalid hmac key length of zero");
-      nonce = createHmac("sha256", hmacKey).update(plaintext).digest().subarray(0, NONCE_SIZE);
+      nonce = convergentNonce(hmacKey, plaintext);
       return seal(alg, encKey, nonce, plaintext, opts.associatedData);
     }
     default:
@@ -170,14 +170,8 @@ function rsaEncrypt(ring: Keyring, version: number, plaintext: Uint8Array, paddi
   const entry = keyEntry(ring, version);
   const der = entry.publicKey;
   if (der === undefined) throw internalError("key version has no public key");
-  const key = createPublicKey({ key: Buffer.from(der), format: "der", type: "spki" });
   try {
-    return publicEncrypt(
-      padding === "oaep"
-        ? { key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" }
-        : { key, padding: constants.RSA_PKCS1_PADDING },
-      plaintext,
-    );
+    return rsaEncryptRaw(der, plaintext, padding, "sha2-256");
   } catch {
     throw internalError("failed to RSA encrypt the plaintext: message too long for RSA key size");
   }

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey } from "node:crypto";
+import { ed25519FromSeed, pemEncode, publicKeyPem, spkiFromPkcs8 } from "../../crypto/keys.ts";
 import { internalError } from "../../framework/errors.ts";
 import type { LogicalResponse } from "../../framework/request.ts";
 import { deriveKey } from "../keyring/derive.ts";
@@ -87,16 +87,7 @@ function asymmetricKeyInfo(
   } else if (isRsa(ring.type)) {
     publicKey = rsaPublicPem(entry);
   }
-  const chain = (entry.certificateChain ?? [])
-    .map(
-      (der) =>
-        `-----BEGIN CERTIFICATE-----\n${(
-          Buffer.from(der)
-            .toString("base64")
-            .match(/.{1,64}/g) ?? []
-        ).join("\n")}\n-----END CERTIFICATE-----`,
-    )
-    .join("\n");
+  const chain = (entry.certificateChain ?? []).map((der) => pemEncode("CERTIFICATE", der).trim()).join("\n");
   return {
     name,
     public_key: publicKey,
@@ -109,25 +100,12 @@ function asymmetricKeyInfo(
 /** Public key of an ed25519 key in Go's layout: the last 32 bytes, or derived from the 32-byte seed. */
 export function ed25519PublicFromGoKey(key: Uint8Array): Buffer {
   if (key.length === 64) return Buffer.from(key.subarray(32));
-  const seed = Buffer.from(key.subarray(0, 32));
-  const der = Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]);
-  const pub = createPublicKey(createPrivateKey({ key: der, format: "der", type: "pkcs8" }));
-  return pub.export({ format: "der", type: "spki" }).subarray(-32);
+  return ed25519FromSeed(key.subarray(0, 32)).publicKey;
 }
 
 /** Vault's encodeRSAPublicKey: PKIX "PUBLIC KEY" PEM. */
 export function rsaPublicPem(entry: KeyVersion): string {
-  if (entry.publicKey !== undefined) {
-    return createPublicKey({ key: Buffer.from(entry.publicKey), format: "der", type: "spki" })
-      .export({ format: "pem", type: "spki" })
-      .toString();
-  }
-  if (entry.privateKey !== undefined) {
-    return createPublicKey(
-      createPrivateKey({ key: Buffer.from(entry.privateKey), format: "der", type: "pkcs8" }),
-    )
-      .export({ format: "pem", type: "spki" })
-      .toString();
-  }
+  if (entry.publicKey !== undefined) return publicKeyPem(entry.publicKey);
+  if (entry.privateKey !== undefined) return publicKeyPem(spkiFromPkcs8(entry.privateKey));
   throw internalError("failed to encode public key: no key material");
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes } from "../../crypto/hash.ts";
 import { invalidRequest } from "../../framework/errors.ts";
 import { genericNameRegex, type PathDefinition } from "../../framework/path.ts";
 import { decodeStdBase64, encodeStdBase64 } from "../../util/base64.ts";

@@ -1,3 +1,4 @@
+import { PSS_SALT_AUTO, PSS_SALT_EQUALS_HASH } from "../../crypto/sign.ts";
 import { internalError, invalidRequest, LogicalError } from "../../framework/errors.ts";
 import { type FieldData, type FieldSchemas, weakString } from "../../framework/fields.ts";
 import { genericNameRegex, optionalParamRegex, type PathDefinition } from "../../framework/path.ts";
@@ -12,7 +13,6 @@ import {
 import { type HashName, hashInput, isHashName } from "../keyring/hashes.ts";
 import { hashSignatureInput, signingSupported } from "../keyring/key-types.ts";
 import type { Keyring } from "../keyring/keyring.ts";
-import { PSS_SALT_AUTO, PSS_SALT_EQUALS_HASH } from "../keyring/rsa-signature.ts";
 import type { TransitState } from "../state.ts";
 import { type BatchItem, batchItems, goType, itemString, throwBatchDecodeErrors } from "./batch.ts";
 import { hmacVerify } from "./hmac-ops.ts";
