@@ -6,7 +6,7 @@
  */
 import { createTransitBackend } from "../transit/backend.ts";
 import { JsonLogger, type LogLevel } from "../util/logger.ts";
-import { EnvError, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, readPluginEnv } from "./env.ts";
+import { EnvError, hostEngineFromEnv, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, readPluginEnv } from "./env.ts";
 import { PluginServer } from "./server.ts";
 import { PLUGIN_VERSION } from "./version.ts";
 
@@ -58,11 +58,13 @@ async function main(): Promise<void> {
     throw e;
   }
 
+  const hostEngine = hostEngineFromEnv(process.env);
   const server = new PluginServer({
     env,
     logger,
     version: PLUGIN_VERSION,
-    factory: ({ logger: l }) => createTransitBackend({ logger: l.named("transit"), version: PLUGIN_VERSION }),
+    factory: ({ logger: l }) =>
+      createTransitBackend({ logger: l.named("transit"), version: PLUGIN_VERSION, hostEngine }),
     writeHandshake: (line) => process.stdout.write(line),
     onExit: exitAfterFlush,
   });

@@ -5,8 +5,8 @@ import { toVaultBackup } from "../keyring/vault-json.ts";
 import type { TransitState } from "../state.ts";
 
 /**
- * backup/:name: the key in Vault's own backup format (keysutil
- * Policy.Backup), allowed only for keys that are both exportable and
+ * backup/:name: the key in the host engine's backup format (keysutil
+ * Policy.Backup; Vault's or OpenBao's key type numbering), allowed only for keys that are both exportable and
  * allow_plaintext_backup. Like Vault, it records the backup on the key
  * (backup_info) before answering.
  */
@@ -28,7 +28,7 @@ export function pathBackup(t: TransitState): PathDefinition {
           next.backupInfo = { time: new Date(t.now()).toISOString(), version: ring.latestVersion };
           await t.keyrings.store(req.storage, next);
           t.logger.info("key backed up", { key: name, version: ring.latestVersion });
-          return { data: { backup: toVaultBackup(next) } };
+          return { data: { backup: toVaultBackup(next, t.hostEngine) } };
         });
       },
     },
