@@ -31,7 +31,12 @@ import type {
 import type { Logger } from "../util/logger.ts";
 import type { Broker } from "./broker.ts";
 import { GrpcStorage, GrpcSystemView } from "./storage-client.ts";
-import { logicalErrorToProto, outcomeToProto, protoRequestToLogical, TranslationError } from "./translate.ts";
+import {
+  logicalErrorToProto,
+  outcomeToProto,
+  protoRequestToLogical,
+  RequestDecodeError,
+} from "./translate.ts";
 
 /** pluginutil.MultiplexingCtxKey */
 export const MULTIPLEX_ID_KEY = "multiplex_id";
@@ -248,7 +253,7 @@ export class BackendService {
     try {
       return protoRequestToLogical(args.request, inst.storage);
     } catch (e) {
-      if (e instanceof TranslationError) throw new RpcError(status.UNKNOWN, e.message);
+      if (e instanceof RequestDecodeError) throw new RpcError(status.UNKNOWN, e.message);
       throw e;
     }
   }
