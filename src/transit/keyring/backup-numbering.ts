@@ -84,20 +84,26 @@ export function readingsOf(number: number, table = KEY_TYPE_NUMBERS): Reading[] 
   return out;
 }
 
-/** Why a number has no reading here, naming the foreign type where one engine has it. */
-export function unsupportedNumber(number: number): string {
-  const vault = VAULT_ONLY_NAMES[number];
-  return vault === undefined
+/** Why a number has no reading here, naming the type the engines give it where they give one. */
+export function unsupportedNumber(number: number, writer: Engine | null, table = KEY_TYPE_NUMBERS): string {
+  const names: string[] = [];
+  for (const engine of writer === null ? (["vault", "openbao"] as const) : [writer]) {
+    const known = Object.entries(table).find(([, n]) => n[engine] === number)?.[0];
+    const name = known ?? (engine === "vault" ? VAULT_ONLY_NAMES[number] : undefined);
+    if (name !== undefined) names.push(`${name} in ${ENGINE_NAME[engine]}'s numbering`);
+  }
+  return names.length === 0
     ? `unsupported key type ${number}`
-    : `unsupported key type ${number} (${vault} in Vault's numbering)`;
+    : `unsupported key type ${number} (${names.join(", ")})`;
 }
 
 /**
- * The reading of a blob's `type`: the only one this build has, else the
- * only one whose key material and settings fit (`fits` answers null, or
- * why not), else the one of the engine the blob's engine-only fields name
- * (`writer`). A blob that fits several readings with nothing to tell them
- * apart is refused, never guessed.
+ * The reading of a blob's `type`. `writer` is the engine whose engine-only
+ * fields the blob carries (null when it carries none): readings of the
+ * other engine's numbering are dropped. Of what remains, the only reading,
+ * else the only one whose key material and settings fit (`fits` answers
+ * null, or why not). A blob that fits several readings with nothing to
+ * tell them apart is refused, never guessed.
  */
 export function resolveKeyType(
   number: number,
@@ -105,26 +111,25 @@ export function resolveKeyType(
   writer: Engine | null,
   table = KEY_TYPE_NUMBERS,
 ): KeyType {
-  const readings = readingsOf(number, table);
+  const readings = readingsOf(number, table).filter(
+    (r) => writer === null || r.engine === null || r.engine === writer,
+  );
   const [first] = readings;
-  if (first === undefined) throw new KeyTypeNumberError(unsupportedNumber(number));
+  if (first === undefined) throw new KeyTypeNumberError(unsupportedNumber(number, writer, table));
   if (readings.length === 1) return first.type;
   const verdicts = readings.map((r) => ({ ...r, why: fits(r.type) }));
   const fitting = verdicts.filter((v) => v.why === null);
-  if (fitting.length === 0) {
-    const whys = verdicts.map((v) => `as ${v.type} (${describe(v, number)}): ${v.why}`);
-    throw new KeyTypeNumberError(`key type ${number} fits no reading: ${whys.join("; ")}`);
-  }
   const [only] = fitting;
   if (fitting.length === 1 && only !== undefined) return only.type;
-  const byWriter = fitting.filter((v) => v.engine === writer);
-  const [chosen] = byWriter;
-  if (writer !== null && byWriter.length === 1 && chosen !== undefined) return chosen.type;
+  if (fitting.length === 0) {
+    const whys = verdicts.map((v) => `as ${v.type} in ${describe(v)}: ${v.why}`);
+    throw new KeyTypeNumberError(`key type ${number} fits no reading (${whys.join("; ")})`);
+  }
   throw new KeyTypeNumberError(
-    `ambiguous backup: key type ${number} is ${fitting.map((v) => `${v.type} in ${describe(v, number)}`).join(" and ")}, the key material fits both, and nothing in the blob says which engine wrote it`,
+    `ambiguous backup: key type ${number} is ${fitting.map((v) => `${v.type} in ${describe(v)}`).join(" and ")}, the key material fits both, and no engine-only field says which engine wrote it`,
   );
 }
 
-function describe(r: Reading, number: number): string {
-  return r.engine === null ? `every engine's numbering` : `${ENGINE_NAME[r.engine]}'s numbering (${number})`;
+function describe(r: Reading): string {
+  return r.engine === null ? "every engine's numbering" : `${ENGINE_NAME[r.engine]}'s numbering`;
 }
