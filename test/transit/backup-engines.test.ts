@@ -140,6 +140,10 @@ describe("resolveKeyType: readings by content", () => {
     expect(keyTypeNumber("hmac", "vault")).toBe(11);
     expect(keyTypeNumber("hmac", "openbao")).toBe(10);
     expect(keyTypeNumber("rsa-3072", "openbao")).toBe(9);
+    expect(() => keyTypeNumber("hmac", "openbao", { hmac: { vault: 11 } })).toThrow(
+      "key type hmac has no number in OpenBao's keysutil",
+    );
+    expect(keyTypeNumber("hmac", "openbao", { hmac: { own: 1000 } })).toBe(1000);
   });
 });
 

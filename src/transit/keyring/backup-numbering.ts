@@ -1,4 +1,4 @@
-import { isKeyType, type KeyType } from "./key-types.ts";
+import { isKeyType, KEY_TYPES, type KeyType, VAULT_KEY_TYPE_ID } from "./key-types.ts";
 
 /**
  * The numbers of keysutil's KeyType enum, which a backup's policy carries
@@ -13,7 +13,8 @@ import { isKeyType, type KeyType } from "./key-types.ts";
  * Adding a key type is one line in KEY_TYPE_NUMBERS: its Vault and/or
  * OpenBao number, or, for a type neither engine has, an `own` number far
  * from both enums (such a backup restores only into this engine). A line
- * for a type this build does not know is ignored.
+ * for a type this build does not know is ignored. A key type without a
+ * line counts as Vault's with key-types.ts's VAULT_KEY_TYPE_ID number.
  */
 
 export type Engine = "vault" | "openbao";
@@ -56,9 +57,16 @@ const ENGINE_NAME: Record<Engine, string> = { vault: "Vault", openbao: "OpenBao"
 
 export class KeyTypeNumberError extends Error {}
 
+/** The table's line for a type, or the Vault number key-types.ts gives a type without one. */
+function numberingOf(type: string, table: Readonly<Record<string, Numbering>>): Numbering | undefined {
+  const line = table[type];
+  if (line !== undefined || table !== KEY_TYPE_NUMBERS || !isKeyType(type)) return line;
+  return { vault: VAULT_KEY_TYPE_ID[type] };
+}
+
 /** The number `engine`'s keysutil gives `type` (or this engine's own number for a type neither has). */
 export function keyTypeNumber(type: KeyType, engine: Engine, table = KEY_TYPE_NUMBERS): number {
-  const n = table[type];
+  const n = numberingOf(type, table);
   const number = n?.[engine] ?? n?.own;
   if (number === undefined) {
     throw new KeyTypeNumberError(`key type ${type} has no number in ${ENGINE_NAME[engine]}'s keysutil`);
@@ -75,8 +83,11 @@ export interface Reading {
 /** The readings of a number that this build can hold, one per distinct type. */
 export function readingsOf(number: number, table = KEY_TYPE_NUMBERS): Reading[] {
   const out: Reading[] = [];
-  for (const [type, n] of Object.entries(table)) {
-    if (!isKeyType(type)) continue;
+  const types =
+    table === KEY_TYPE_NUMBERS ? [...new Set([...Object.keys(table), ...KEY_TYPES])] : Object.keys(table);
+  for (const type of types) {
+    const n = numberingOf(type, table);
+    if (!isKeyType(type) || n === undefined) continue;
     if (n.own === number || (n.vault === number && n.openbao === number)) out.push({ type, engine: null });
     else if (n.vault === number) out.push({ type, engine: "vault" });
     else if (n.openbao === number) out.push({ type, engine: "openbao" });
