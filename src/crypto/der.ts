@@ -1,9 +1,10 @@
 /**
- * A minimal DER reader and writer: enough to take a PKCS #10 request apart
- * into its raw parts and to put a new one together, byte for byte as Go's
- * encoding/asn1 would (definite lengths, minimal length octets). Parsing
- * is strict: indefinite or non-minimal lengths, high tag numbers and
- * truncated input are errors.
+ * A minimal DER reader and writer (X.690): TLVs by offset, a cursor over a
+ * constructed value's contents, the OID codec and DER's canonical-form
+ * checks for INTEGER, BIT STRING and OBJECT IDENTIFIER contents. Parsing is
+ * strict: indefinite or non-minimal lengths, high tag numbers and truncated
+ * input are errors. Messages are Go's encoding/asn1 ones, because the Go
+ * emulation in src/gocompat builds on this reader and answers with them.
  */
 
 export class DerError extends Error {
@@ -135,4 +136,109 @@ export function encodeOid(dotted: string): Buffer {
     out.push(...bytes);
   }
   return encodeTlv(TAG.OID, Buffer.from(out));
+}
+
+/** A dotted OID from its DER contents (base-128 arcs; the first octet holds two). */
+export function decodeOid(body: Uint8Array): string {
+  const arcs: bigint[] = [];
+  let v = 0n;
+  for (const b of body) {
+    v = (v << 7n) | BigInt(b & 0x7f);
+    if ((b & 0x80) === 0) {
+      arcs.push(v);
+      v = 0n;
+    }
+  }
+  const first = arcs.shift() ?? 0n;
+  const head = first < 40n ? [0n, first] : first < 80n ? [1n, first - 40n] : [2n, first - 80n];
+  return [...head, ...arcs].join(".");
+}
+
+/** An OBJECT IDENTIFIER TLV with non-empty contents, the last arc ended, every arc minimal (X.690 8.19.2). */
+export function validOid(der: Uint8Array, tlv: Tlv): boolean {
+  if (tlv.tag !== TAG.OID || tlv.end === tlv.contentStart) return false;
+  if (((der[tlv.end - 1] as number) & 0x80) !== 0) return false;
+  let start = true;
+  for (let i = tlv.contentStart; i < tlv.end; i++) {
+    const b = der[i] as number;
+    if (start && b === 0x80) return false;
+    start = (b & 0x80) === 0;
+  }
+  return true;
+}
+
+/** An INTEGER TLV in minimal two's complement (X.690 8.3.2). */
+export function validInteger(der: Uint8Array, tlv: Tlv): boolean {
+  if (tlv.tag !== TAG.INTEGER || tlv.end === tlv.contentStart) return false;
+  return minimalInteger(der.subarray(tlv.contentStart, tlv.end));
+}
+
+/** INTEGER contents that are non-empty and minimal (no redundant leading 0x00 or 0xff octet). */
+export function minimalInteger(body: Uint8Array): boolean {
+  const b0 = body[0];
+  if (b0 === undefined) return false;
+  const b1 = body[1];
+  return !(b1 !== undefined && ((b0 === 0 && (b1 & 0x80) === 0) || (b0 === 0xff && (b1 & 0x80) !== 0)));
+}
+
+/** BIT STRING contents: an unused-bits count 0..7 (0 when empty), the unused bits zero (X.690 11.2). */
+export function validBitStringBody(body: Uint8Array): boolean {
+  const pad = body[0];
+  if (pad === undefined || pad > 7 || (body.length === 1 && pad > 0)) return false;
+  return ((body[body.length - 1] as number) & ((1 << pad) - 1)) === 0;
+}
+
+/** BIT STRING contents shifted right by the unused-bits count (Go's asn1.BitString.RightAlign). */
+export function rightAlign(body: Uint8Array): Buffer {
+  const pad = body[0] ?? 0;
+  const bytes = body.subarray(1);
+  if (pad === 0 || bytes.length === 0) return Buffer.from(bytes);
+  const out = Buffer.alloc(bytes.length);
+  out[0] = (bytes[0] as number) >> pad;
+  for (let i = 1; i < bytes.length; i++) {
+    out[i] = (((bytes[i - 1] as number) << (8 - pad)) & 0xff) | ((bytes[i] as number) >> pad);
+  }
+  return out;
+}
+
+/** Reads TLVs from the front of a constructed value's contents (as cryptobyte.String does). */
+export class DerCursor {
+  constructor(
+    readonly buf: Uint8Array,
+    public pos: number,
+    readonly end: number,
+  ) {}
+
+  /** Over a TLV's contents, or over the whole buffer. */
+  static of(buf: Uint8Array, tlv?: Tlv): DerCursor {
+    return tlv === undefined
+      ? new DerCursor(buf, 0, buf.length)
+      : new DerCursor(buf, tlv.contentStart, tlv.end);
+  }
+
+  empty(): boolean {
+    return this.pos >= this.end;
+  }
+
+  peek(tag: number): boolean {
+    return !this.empty() && this.buf[this.pos] === tag;
+  }
+
+  /** The next element if it has `tag` and is well formed; null (nothing consumed) otherwise. */
+  read(tag: number): Tlv | null {
+    if (!this.peek(tag)) return null;
+    return this.readAny();
+  }
+
+  /** The next element whatever its tag; null (nothing consumed) when none is well formed. */
+  readAny(): Tlv | null {
+    if (this.empty()) return null;
+    try {
+      const t = readTlv(this.buf, this.pos, this.end);
+      this.pos = t.end;
+      return t;
+    } catch {
+      return null;
+    }
+  }
 }

@@ -32,7 +32,12 @@ import { MULTIPLEX_ID_KEY } from "../protocol/constants.ts";
 import type { Logger } from "../util/logger.ts";
 import type { Broker } from "./broker.ts";
 import { GrpcStorage, GrpcSystemView } from "./storage-client.ts";
-import { logicalErrorToProto, outcomeToProto, protoRequestToLogical, TranslationError } from "./translate.ts";
+import {
+  logicalErrorToProto,
+  outcomeToProto,
+  protoRequestToLogical,
+  RequestDecodeError,
+} from "./translate.ts";
 
 const SINGLE_ID = "single";
 
@@ -247,7 +252,7 @@ export class BackendService {
     try {
       return protoRequestToLogical(args.request, inst.storage);
     } catch (e) {
-      if (e instanceof TranslationError) throw new RpcError(status.UNKNOWN, e.message);
+      if (e instanceof RequestDecodeError) throw new RpcError(status.UNKNOWN, e.message);
       throw e;
     }
   }

@@ -29,6 +29,22 @@ export interface PluginEnv {
 
 export class EnvError extends Error {}
 
+/** Set to "vault" or "openbao" to name the host engine when its environment does not (a dev host posing as OpenBao). */
+export const HOST_ENGINE_ENV = "TRANSIT_HOST_ENGINE";
+
+/**
+ * Which engine started the plugin, for the numbering of the backups it
+ * writes: OpenBao's pluginutil (sdk/helper/pluginutil/env.go, run_config.go)
+ * sets BAO_VERSION and BAO_PLUGIN_* (newer releases the VAULT_* copies as
+ * well), Vault only VAULT_*. Anything else, the dev host included, is Vault.
+ */
+export function hostEngineFromEnv(env: NodeJS.ProcessEnv): "vault" | "openbao" {
+  const named = env[HOST_ENGINE_ENV];
+  if (named === "vault" || named === "openbao") return named;
+  const bao = ["BAO_VERSION", "BAO_PLUGIN_AUTOMTLS_ENABLED", "BAO_PLUGIN_METADATA_MODE"];
+  return bao.some((k) => env[k] !== undefined) ? "openbao" : "vault";
+}
+
 /** go-plugin protocolVersion(): the highest version both sides accept; with no match, our lowest (the host then reports it). */
 export function negotiateVersion(hostList: string | undefined): number {
   const host = new Set<number>();

@@ -8,7 +8,7 @@
 import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../protocol/constants.ts";
 import { createTransitBackend } from "../transit/backend.ts";
 import { JsonLogger, type LogLevel } from "../util/logger.ts";
-import { EnvError, readPluginEnv } from "./env.ts";
+import { EnvError, hostEngineFromEnv, readPluginEnv } from "./env.ts";
 import { PluginServer } from "./server.ts";
 import { PLUGIN_VERSION } from "./version.ts";
 
@@ -60,11 +60,13 @@ async function main(): Promise<void> {
     throw e;
   }
 
+  const hostEngine = hostEngineFromEnv(process.env);
   const server = new PluginServer({
     env,
     logger,
     version: PLUGIN_VERSION,
-    factory: ({ logger: l }) => createTransitBackend({ logger: l.named("transit"), version: PLUGIN_VERSION }),
+    factory: ({ logger: l }) =>
+      createTransitBackend({ logger: l.named("transit"), version: PLUGIN_VERSION, hostEngine }),
     writeHandshake: (line) => process.stdout.write(line),
     onExit: exitAfterFlush,
   });

@@ -26,7 +26,8 @@ export const HTTP_CONTENT_TYPE = "http_content_type";
 export const HTTP_RAW_BODY = "http_raw_body";
 export const HTTP_STATUS_CODE = "http_status_code";
 
-export class TranslationError extends Error {}
+/** A request from the host that does not decode (the host side has pluginhost's TranslationError). */
+export class RequestDecodeError extends Error {}
 
 /** Request.data: a JSON object in a string (Go's json.Unmarshal into map[string]any; "null" is no data). */
 export function decodeRequestData(text: string): Record<string, unknown> | undefined {
@@ -35,11 +36,11 @@ export function decodeRequestData(text: string): Record<string, unknown> | undef
   try {
     value = JSON.parse(text);
   } catch {
-    throw new TranslationError("request data is not valid JSON");
+    throw new RequestDecodeError("request data is not valid JSON");
   }
   if (value === null) return undefined;
   if (typeof value !== "object" || Array.isArray(value)) {
-    throw new TranslationError("request data is not a JSON object");
+    throw new RequestDecodeError("request data is not a JSON object");
   }
   return value as Record<string, unknown>;
 }
@@ -49,7 +50,7 @@ function isOperation(op: string): op is Operation {
 }
 
 export function protoRequestToLogical(req: Request | undefined, storage: Storage): LogicalRequest {
-  if (req === undefined) throw new TranslationError("missing request");
+  if (req === undefined) throw new RequestDecodeError("missing request");
   if (!isOperation(req.operation)) {
     // Vault would hand an unknown operation to the backend, whose router answers unsupported operation.
     throw new LogicalError(ErrorKind.UnsupportedOperation, SentinelMessage[ErrorKind.UnsupportedOperation]);

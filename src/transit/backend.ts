@@ -1,6 +1,7 @@
 import { Backend } from "../framework/backend.ts";
 import { type Logger, nullLogger } from "../util/logger.ts";
 import { AutoRotator } from "./auto-rotate.ts";
+import type { Engine } from "./keyring/backup-numbering.ts";
 import { POLICY_PREFIX } from "./keyring/manager.ts";
 import { pathBackup } from "./paths/path-backup.ts";
 import { pathByokExport } from "./paths/path-byok.ts";
@@ -29,6 +30,8 @@ export interface TransitOptions {
   logger?: Logger;
   /** The plugin's version, reported to Vault. */
   version?: string;
+  /** The host engine (Vault unless told), whose key type numbering backups are written in. */
+  hostEngine?: Engine;
 }
 
 export const TRANSIT_HELP =
@@ -37,6 +40,7 @@ export const TRANSIT_HELP =
 /** Builds one mount's transit engine: its paths, its keyring cache, its periodic task. */
 export function createTransitBackend(options: TransitOptions = {}): Backend {
   const t = new TransitState(options.logger ?? nullLogger);
+  if (options.hostEngine !== undefined) t.hostEngine = options.hostEngine;
   return buildTransitBackend(t, options);
 }
 

@@ -1,5 +1,6 @@
 import type { Storage } from "../framework/storage.ts";
 import type { Logger } from "../util/logger.ts";
+import type { Engine } from "./keyring/backup-numbering.ts";
 import { KeyringManager } from "./keyring/manager.ts";
 
 export const CONFIG_KEYS_PATH = "config/keys";
@@ -14,6 +15,8 @@ export interface KeysConfig {
 export class TransitState {
   readonly keyrings: KeyringManager;
   readonly logger: Logger;
+  /** The engine hosting the plugin, whose built-in transit our backups must restore into. */
+  hostEngine: Engine = "vault";
   /** Wall clock for auto-rotation; tests move it. */
   now: () => number = Date.now;
 

@@ -19,7 +19,7 @@ import {
   encodeJson,
   outcomeToProto,
   protoRequestToLogical,
-  TranslationError,
+  RequestDecodeError,
 } from "../../src/plugin/translate.ts";
 import { fillRequest } from "./helpers/host.ts";
 
@@ -69,8 +69,8 @@ describe("request translation", () => {
     expect(decodeRequestData("")).toBeUndefined();
     expect(decodeRequestData("null")).toBeUndefined();
     expect(decodeRequestData('{"a":1,"b":"2"}')).toEqual({ a: 1, b: "2" });
-    expect(() => decodeRequestData("[1]")).toThrow(TranslationError);
-    expect(() => decodeRequestData("{")).toThrow(TranslationError);
+    expect(() => decodeRequestData("[1]")).toThrow(RequestDecodeError);
+    expect(() => decodeRequestData("{")).toThrow(RequestDecodeError);
   });
 
   it("carries operation, path, mount, token and headers", () => {

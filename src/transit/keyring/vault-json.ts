@@ -1,93 +1,49 @@
-import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
-import { p256, p384, p521 } from "@noble/curves/nist.js";
+import { constantTimeEqual } from "../../crypto/hash.ts";
+import { encodeGoJson, type GoJsonInput } from "../../gocompat/json.ts";
+import { type GoJsonValue, parseGoJson } from "../../gocompat/json-decode.ts";
+import { formatRfc3339Nano, GO_ZERO_TIME } from "../../gocompat/time.ts";
 import { decodeStdBase64, encodeStdBase64 } from "../../util/base64.ts";
 import { privateKeyMissing, privateKeyObject, publicKeyObject } from "./asymmetric.ts";
-import { encodeGoJson, type GoJsonInput, type GoJsonValue, JsonNumber, parseGoJson } from "./go-json.ts";
-import { bigintToBase64Url, jwkBigints, pemEncode } from "./key-encodings.ts";
 import {
-  type EcdsaKeyType,
-  HMAC_MAX_KEY_SIZE,
-  HMAC_MIN_KEY_SIZE,
-  isEcdsa,
-  isRsa,
-  isSymmetric,
-  keyTypeFromVaultId,
-  rsaBits,
-  VAULT_KEY_TYPE_ID,
-} from "./key-types.ts";
-import { type BackupRecord, type Keyring, type KeyVersion, newKeyring } from "./keyring.ts";
+  BackupFormatError,
+  big,
+  bool,
+  bytes,
+  entryFromJson,
+  field,
+  int,
+  isObj,
+  type Obj,
+  record,
+  str,
+} from "./backup-entry.ts";
+import { type Engine, KeyTypeNumberError, keyTypeNumber, resolveKeyType } from "./backup-numbering.ts";
+import { jwkBigints } from "./key-encodings.ts";
+import { derivationSupported, isEcdsa, isRsa, type KeyType } from "./key-types.ts";
+import { type Keyring, type KeyVersion, newKeyring } from "./keyring.ts";
 
 /**
- * Vault's backup format (keysutil KeyData): the JSON of the policy and its
- * archived keys, field names as keysutil's Go struct tags, []byte as base64,
- * time.Time as RFC 3339 with nanoseconds, big.Int as JSON numbers, RSA keys
- * as Go's rsa.PrivateKey ({"N","E","D","Primes","Precomputed"}). A backup is
- * the standard base64 of that JSON.
+ * The backup format (keysutil KeyData): the JSON of the policy and its
+ * archived keys, field names as keysutil's Go struct tags, []byte as
+ * base64, time.Time as RFC 3339 with nanoseconds, big.Int as JSON numbers,
+ * RSA keys as Go's rsa.PrivateKey ({"N","E","D","Primes","Precomputed"}).
+ * A backup is the standard base64 of that JSON.
  *
- * toVaultBackup writes what Vault's Backup writes (newest field set);
- * fromVaultBackup reads what any Vault since 0.9 wrote, and checks every
- * version's key material before anything is stored.
+ * toVaultBackup writes what the host engine's Backup writes: Vault's
+ * newest field set and numbering, or OpenBao's (see backup-numbering.ts).
+ * fromVaultBackup reads what Vault since 0.9 or OpenBao wrote, and checks
+ * every version's key material before anything is stored.
  */
 
-export class BackupFormatError extends Error {}
-
-const NOBLE_CURVE = { "ecdsa-p256": p256, "ecdsa-p384": p384, "ecdsa-p521": p521 } as const;
-
-const CURVE: Record<EcdsaKeyType, { crv: string; size: number }> = {
-  "ecdsa-p256": { crv: "P-256", size: 32 },
-  "ecdsa-p384": { crv: "P-384", size: 48 },
-  "ecdsa-p521": { crv: "P-521", size: 66 },
-};
-
-// ---------------------------------------------------------------- time
-
-/** Go's time.Time MarshalJSON (RFC3339Nano) of a UTC RFC 3339 string: fraction without trailing zeros. */
-export function goTime(rfc3339: string): string {
-  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(rfc3339);
-  if (m === null) {
-    const ms = Date.parse(rfc3339);
-    return Number.isNaN(ms) ? "0001-01-01T00:00:00Z" : goTime(new Date(ms).toISOString());
-  }
-  const frac = (m[2] ?? "").replace(/0+$/, "");
-  return `${m[1]}${frac === "" ? "" : `.${frac}`}${m[3]}`;
-}
-
-/**
- * Parses a Go RFC 3339 time into a UTC RFC 3339 string keeping up to
- * nanoseconds, with at least the three fraction digits Date.toISOString
- * writes (the engine's own format), so a restored time reads back as it
- * was written.
- */
-export function parseGoTime(s: string): string | null {
-  const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|([+-])(\d\d):(\d\d))$/.exec(s);
-  if (m === null) return null;
-  const d = new Date(
-    Date.UTC(2000, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])),
-  );
-  d.setUTCFullYear(Number(m[1]));
-  if (m[9] !== undefined) {
-    const offset = (Number(m[10]) * 60 + Number(m[11])) * 60_000;
-    d.setTime(d.getTime() - (m[9] === "+" ? offset : -offset));
-  }
-  if (Number.isNaN(d.getTime())) return null;
-  const base = d.toISOString().slice(0, 19);
-  const frac = (m[7] ?? "").replace(/0+$/, "").padEnd(3, "0");
-  return `${base}.${frac}Z`;
-}
-
-function isZeroTime(t: string): boolean {
-  return t.startsWith("0001-01-01T00:00:00");
-}
-
-const ZERO_TIME = "0001-01-01T00:00:00Z";
+export { BackupFormatError };
 
 // ---------------------------------------------------------------- writing
 
-function entryJson(type: Keyring["type"], entry: KeyVersion): { [key: string]: GoJsonInput } {
+function entryJson(type: KeyType, entry: KeyVersion): { [key: string]: GoJsonInput } {
   const out: { [key: string]: GoJsonInput } = {
     key: entry.key === undefined ? null : encodeStdBase64(entry.key),
     hmac_key: entry.hmacKey === undefined ? null : encodeStdBase64(entry.hmacKey),
-    time: goTime(entry.creationTime),
+    time: formatRfc3339Nano(entry.creationTime),
   };
   if (isEcdsa(type)) {
     const pub = publicKeyObject(entry);
@@ -136,21 +92,27 @@ function entryJson(type: Keyring["type"], entry: KeyVersion): { [key: string]: G
 const EMPTY_ENTRY: { [key: string]: GoJsonInput } = {
   key: null,
   hmac_key: null,
-  time: ZERO_TIME,
+  time: GO_ZERO_TIME,
   creation_time: 0,
 };
 
-function recordJson(r: BackupRecord | undefined): GoJsonInput {
-  return r === undefined ? null : { time: goTime(r.time), version: r.version };
+function recordJson(r: Keyring["backupInfo"]): GoJsonInput {
+  return r === undefined ? null : { time: formatRfc3339Nano(r.time), version: r.version };
 }
 
+/** The fields after Imported/AllowImportedKeyRotation that only one engine's Policy has. */
+const ENGINE_TAIL: Record<Engine, { [key: string]: GoJsonInput }> = {
+  vault: { ParameterSet: "", HybridConfig: { PQCKeyType: 0, ECKeyType: 0 } },
+  openbao: { soft_deleted: false },
+};
+
 /**
- * The backup blob of a keyring, as keysutil Policy.Backup writes it: the
- * policy with the versions Vault keeps in it (min_decryption_version up),
- * and the archive holding every version from min_available_version
+ * The backup blob of a keyring, as `engine`'s keysutil Policy.Backup
+ * writes it: the policy with the versions kept in it (min_decryption_version
+ * up), and the archive holding every version from min_available_version
  * (index 0 is version min_available_version; version 0 is an empty entry).
  */
-export function toVaultBackup(ring: Keyring): string {
+export function toVaultBackup(ring: Keyring, engine: Engine = "vault"): string {
   const keys: { [key: string]: GoJsonInput } = {};
   const versions = [...ring.versions.keys()].sort((a, b) => a - b);
   for (const v of [...versions].map(String).sort()) {
@@ -178,7 +140,7 @@ export function toVaultBackup(ring: Keyring): string {
     min_available_version: ring.minAvailableVersion,
     deletion_allowed: ring.deletionAllowed,
     convergent_version: ring.convergentVersion,
-    type: VAULT_KEY_TYPE_ID[ring.type],
+    type: keyTypeNumber(ring.type, engine),
     backup_info: recordJson(ring.backupInfo),
     restore_info: recordJson(ring.restoreInfo),
     allow_plaintext_backup: ring.allowPlaintextBackup,
@@ -187,8 +149,7 @@ export function toVaultBackup(ring: Keyring): string {
     auto_rotate_period: BigInt(ring.autoRotatePeriod) * 1_000_000_000n,
     Imported: ring.imported,
     AllowImportedKeyRotation: ring.allowImportedKeyRotation,
-    ParameterSet: "",
-    HybridConfig: { PQCKeyType: 0, ECKeyType: 0 },
+    ...ENGINE_TAIL[engine],
   };
   const json = encodeGoJson({ policy, archived_keys: { keys: archive } });
   return Buffer.from(json, "utf8").toString("base64");
@@ -196,239 +157,43 @@ export function toVaultBackup(ring: Keyring): string {
 
 // ---------------------------------------------------------------- reading
 
-type Obj = { [key: string]: GoJsonValue };
+/** Fields only Vault's keysutil writes (policy, then key entry), and only OpenBao's. */
+const VAULT_POLICY_FIELDS = ["ParameterSet", "HybridConfig", "managed_key_name", "public_key_imported"];
+const VAULT_ENTRY_FIELDS = ["managed_key_id", "public_key_imported"];
+const OPENBAO_POLICY_FIELDS = ["soft_deleted"];
 
-function isObj(v: GoJsonValue | undefined): v is Obj {
-  return (
-    v !== null && v !== undefined && typeof v === "object" && !Array.isArray(v) && !(v instanceof JsonNumber)
-  );
+/** The engine whose field set the blob carries, or null when it shows none (or both). */
+function writerOf(p: Obj, entries: Obj[]): Engine | null {
+  const vault =
+    VAULT_POLICY_FIELDS.some((f) => Object.hasOwn(p, f)) ||
+    entries.some((e) => VAULT_ENTRY_FIELDS.some((f) => Object.hasOwn(e, f)));
+  const openbao = OPENBAO_POLICY_FIELDS.some((f) => Object.hasOwn(p, f));
+  return vault === openbao ? null : vault ? "vault" : "openbao";
 }
 
-function field(o: Obj, name: string): GoJsonValue | undefined {
-  return Object.hasOwn(o, name) ? o[name] : undefined;
+function sameBytes(a: Buffer | undefined, b: Buffer | undefined): boolean {
+  return a !== undefined && b !== undefined && a.length === b.length && constantTimeEqual(a, b);
 }
 
-function int(o: Obj, name: string, dflt = 0): number {
-  const v = field(o, name);
-  if (v === undefined || v === null) return dflt;
-  if (!(v instanceof JsonNumber)) throw new BackupFormatError(`field "${name}" is not a number`);
-  const n = v.toBigInt();
-  if (n === null || n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER)) {
-    throw new BackupFormatError(`field "${name}" is not an integer`);
-  }
-  return Number(n);
-}
-
-function bool(o: Obj, name: string): boolean {
-  const v = field(o, name);
-  if (v === undefined || v === null) return false;
-  if (typeof v !== "boolean") throw new BackupFormatError(`field "${name}" is not a boolean`);
-  return v;
-}
-
-function str(o: Obj, name: string): string {
-  const v = field(o, name);
-  if (v === undefined || v === null) return "";
-  if (typeof v !== "string") throw new BackupFormatError(`field "${name}" is not a string`);
-  return v;
-}
-
-function bytes(o: Obj, name: string): Buffer | undefined {
-  const s = field(o, name);
-  if (s === undefined || s === null) return undefined;
-  if (typeof s !== "string") throw new BackupFormatError(`field "${name}" is not base64`);
-  const b = decodeStdBase64(s);
-  if (b === null) throw new BackupFormatError(`field "${name}" is not base64`);
-  return b.length === 0 ? undefined : b;
-}
-
-function big(v: GoJsonValue | undefined, name: string): bigint | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (!(v instanceof JsonNumber)) throw new BackupFormatError(`field "${name}" is not a number`);
-  const n = v.toBigInt();
-  if (n === null || n < 0n) throw new BackupFormatError(`field "${name}" is not a non-negative integer`);
-  return n;
-}
-
-function record(v: GoJsonValue | undefined, name: string): BackupRecord | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (!isObj(v)) throw new BackupFormatError(`field "${name}" is not an object`);
-  const time = parseGoTime(str(v, "time"));
-  if (time === null) throw new BackupFormatError(`field "${name}.time" is not an RFC 3339 time`);
-  return { time, version: int(v, "version") };
-}
-
-function ecKey(type: EcdsaKeyType, x: bigint, y: bigint, d: bigint | undefined): KeyObject {
-  const { crv, size } = CURVE[type];
-  const jwk: Record<string, string> = {
-    kty: "EC",
-    crv,
-    x: bigintToBase64Url(x, size),
-    y: bigintToBase64Url(y, size),
-  };
-  if (d === undefined) return createPublicKey({ key: jwk, format: "jwk" });
-  // OpenSSL takes (x, y) as given: derive the point from d and compare.
-  const point = NOBLE_CURVE[type].getPublicKey(Buffer.from(bigintToBase64Url(d, size), "base64url"), false);
-  const expected = Buffer.concat([
-    Buffer.from([4]),
-    Buffer.from(jwk["x"] ?? "", "base64url"),
-    Buffer.from(jwk["y"] ?? "", "base64url"),
-  ]);
-  if (!Buffer.from(point).equals(expected))
-    throw new BackupFormatError("EC private key does not match its public key");
-  return createPrivateKey({ key: { ...jwk, d: bigintToBase64Url(d, size) }, format: "jwk" });
-}
-
-function rsaPrivate(o: Obj): KeyObject {
-  const n = big(field(o, "N"), "N");
-  const e = big(field(o, "E"), "E");
-  const d = big(field(o, "D"), "D");
-  const primes = field(o, "Primes");
-  if (n === undefined || e === undefined || d === undefined || !Array.isArray(primes)) {
-    throw new BackupFormatError("RSA private key is incomplete");
-  }
-  if (primes.length !== 2) throw new BackupFormatError("multi-prime RSA keys are not supported");
-  const p = big(primes[0], "Primes[0]");
-  const q = big(primes[1], "Primes[1]");
-  if (p === undefined || q === undefined || p * q !== n)
-    throw new BackupFormatError("RSA primes do not match the modulus");
-  const pre = isObj(field(o, "Precomputed")) ? (field(o, "Precomputed") as Obj) : {};
-  const dp = big(field(pre, "Dp"), "Dp") ?? d % (p - 1n);
-  const dq = big(field(pre, "Dq"), "Dq") ?? d % (q - 1n);
-  const qi = big(field(pre, "Qinv"), "Qinv") ?? modInverse(q, p);
-  const jwk = {
-    kty: "RSA",
-    n: bigintToBase64Url(n),
-    e: bigintToBase64Url(e),
-    d: bigintToBase64Url(d),
-    p: bigintToBase64Url(p),
-    q: bigintToBase64Url(q),
-    dp: bigintToBase64Url(dp),
-    dq: bigintToBase64Url(dq),
-    qi: bigintToBase64Url(qi),
-  };
-  return createPrivateKey({ key: jwk, format: "jwk" });
-}
-
-function rsaPublic(o: Obj): KeyObject {
-  const n = big(field(o, "N"), "N");
-  const e = big(field(o, "E"), "E");
-  if (n === undefined || e === undefined) throw new BackupFormatError("RSA public key is incomplete");
-  return createPublicKey({
-    key: { kty: "RSA", n: bigintToBase64Url(n), e: bigintToBase64Url(e) },
-    format: "jwk",
-  });
-}
-
-function modInverse(a: bigint, m: bigint): bigint {
-  let [oldR, r] = [a % m, m];
-  let [oldS, s] = [1n, 0n];
-  while (r !== 0n) {
-    const q = oldR / r;
-    [oldR, r] = [r, oldR - q * r];
-    [oldS, s] = [s, oldS - q * s];
-  }
-  return ((oldS % m) + m) % m;
-}
-
-/** One KeyEntry of a backup, checked against the key type. */
-function entryFromJson(ring: Keyring, o: Obj, version: number): KeyVersion {
-  const time = parseGoTime(str(o, "time"));
-  const legacy = int(o, "creation_time");
-  const entry: KeyVersion = {
-    creationTime: time !== null && !isZeroTime(time) ? time : new Date(legacy * 1000).toISOString(),
-  };
-  const key = bytes(o, "key");
-  const hmacKey = bytes(o, "hmac_key");
-  if (hmacKey !== undefined) entry.hmacKey = hmacKey;
-  const convergent = int(o, "convergent_version");
-  if (convergent !== 0) entry.convergentVersion = convergent;
-  const chain = field(o, "certificate_chain");
-  if (Array.isArray(chain) && chain.length > 0) {
-    entry.certificateChain = chain.map((c, i) => {
-      const der = typeof c === "string" ? decodeStdBase64(c) : null;
-      if (der === null) throw new BackupFormatError(`certificate ${i} of version ${version} is not base64`);
-      return der;
-    });
-  }
-  const bad = (why: string): never => {
-    throw new BackupFormatError(`version ${version}: ${why}`);
-  };
-  const type = ring.type;
-  if (isSymmetric(type)) {
-    const want = type === "aes128-gcm96" ? 16 : 32;
-    if (key === undefined || key.length !== want) return bad(`key must be ${want} bytes`);
-    entry.key = key;
-  } else if (type === "hmac") {
-    if (key === undefined || key.length < HMAC_MIN_KEY_SIZE || key.length > HMAC_MAX_KEY_SIZE) {
-      return bad(`key must be ${HMAC_MIN_KEY_SIZE} to ${HMAC_MAX_KEY_SIZE} bytes`);
+/** Whether the policy's settings and every entry fit `type`: null, or why not. */
+function fitsType(type: KeyType, p: Obj, entries: [number, Obj][]): string | null {
+  const derived = bool(p, "derived");
+  if (derived && !derivationSupported(type)) return "derivation is set";
+  // keysutil sets key_size only for hmac keys.
+  if (type !== "hmac" && int(p, "key_size") !== 0) return "key_size is set";
+  for (const [v, o] of entries) {
+    // OpenBao draws a version's HMAC key apart from its key; Vault's hmac versions carry the key twice.
+    if ((type as string) === "xchacha20-poly1305" && sameBytes(bytes(o, "key"), bytes(o, "hmac_key"))) {
+      return `version ${v}: hmac_key equals key`;
     }
-    entry.key = key;
-    entry.hmacKey = key;
-  } else if (type === "ed25519") {
-    const formatted = str(o, "public_key");
-    if (key !== undefined) {
-      if (key.length !== 64) bad("ed25519 key must be 64 bytes (seed and public key)");
-      entry.key = key;
-      const pub = createPublicKey(
-        createPrivateKey({
-          key: Buffer.concat([
-            Buffer.from("302e020100300506032b657004220420", "hex"),
-            (key as Buffer).subarray(0, 32),
-          ]),
-          format: "der",
-          type: "pkcs8",
-        }),
-      )
-        .export({ format: "der", type: "spki" })
-        .subarray(-32);
-      if (!ring.derived && !pub.equals((key as Buffer).subarray(32)))
-        bad("ed25519 public half does not match the seed");
-      entry.formattedPublicKey = formatted !== "" ? formatted : pub.toString("base64");
-    } else {
-      const raw = decodeStdBase64(formatted);
-      if (raw === null || raw.length !== 32) bad("no ed25519 key material");
-      entry.formattedPublicKey = formatted;
-    }
-  } else if (isEcdsa(type)) {
-    const x = big(field(o, "ec_x"), "ec_x");
-    const y = big(field(o, "ec_y"), "ec_y");
-    const d = big(field(o, "ec_d"), "ec_d");
-    if (x === undefined || y === undefined) bad("no EC public key");
-    let k: KeyObject;
     try {
-      k = ecKey(type, x as bigint, y as bigint, d);
+      entryFromJson(type, derived, o, v);
     } catch (e) {
-      if (e instanceof BackupFormatError && e.message.startsWith("version ")) throw e;
-      return bad(e instanceof BackupFormatError ? e.message : "invalid EC key");
+      if (e instanceof BackupFormatError) return e.message;
+      throw e;
     }
-    const pub = k.type === "private" ? createPublicKey(k) : k;
-    if (k.type === "private") entry.privateKey = k.export({ format: "der", type: "pkcs8" });
-    entry.publicKey = pub.export({ format: "der", type: "spki" });
-    entry.formattedPublicKey = pemEncode("PUBLIC KEY", entry.publicKey);
-  } else if (isRsa(type)) {
-    const priv = field(o, "rsa_key");
-    const pubJson = field(o, "rsa_public_key");
-    let pub: KeyObject;
-    try {
-      if (isObj(priv)) {
-        const k = rsaPrivate(priv);
-        entry.privateKey = k.export({ format: "der", type: "pkcs8" });
-        pub = createPublicKey(k);
-      } else if (isObj(pubJson)) {
-        pub = rsaPublic(pubJson);
-      } else {
-        return bad("no RSA key");
-      }
-    } catch (e) {
-      if (e instanceof BackupFormatError && e.message.startsWith("version ")) throw e;
-      return bad(e instanceof BackupFormatError ? e.message : "invalid RSA key");
-    }
-    if (pub.asymmetricKeyDetails?.modulusLength !== rsaBits(type))
-      bad(`RSA key is not ${rsaBits(type)} bits`);
-    entry.publicKey = pub.export({ format: "der", type: "spki" });
   }
-  return entry;
+  return null;
 }
 
 /**
@@ -447,12 +212,27 @@ export function fromVaultBackup(blob: string, name: string): Keyring {
   }
   if (!isObj(doc) || !isObj(field(doc, "policy"))) throw new BackupFormatError("backup has no policy");
   const p = field(doc, "policy") as Obj;
-  const typeId = int(p, "type");
-  const type = keyTypeFromVaultId(typeId);
-  if (type === undefined) throw new BackupFormatError(`unsupported key type ${typeId}`);
   const template = str(p, "version_template");
   if (template !== "" && template !== "vault:v{{version}}:") {
     throw new BackupFormatError("custom version templates are not supported");
+  }
+  const latest = int(p, "latest_version");
+  const minAvailable = int(p, "min_available_version");
+  checkVersions(p, latest, minAvailable);
+  const entries = versionEntries(doc, p, latest, minAvailable);
+  let type: KeyType;
+  try {
+    type = resolveKeyType(
+      int(p, "type"),
+      (t) => fitsType(t, p, entries),
+      writerOf(
+        p,
+        entries.map(([, o]) => o),
+      ),
+    );
+  } catch (e) {
+    if (e instanceof KeyTypeNumberError) throw new BackupFormatError(e.message);
+    throw e;
   }
   const ring = newKeyring({ name: name !== "" ? name : str(p, "name"), type });
   ring.keySize = int(p, "key_size");
@@ -462,10 +242,10 @@ export function fromVaultBackup(blob: string, name: string): Keyring {
   ring.convergentEncryption = bool(p, "convergent_encryption");
   ring.convergentVersion = int(p, "convergent_version", -1);
   ring.exportable = bool(p, "exportable");
-  ring.minDecryptionVersion = int(p, "min_decryption_version");
+  ring.minDecryptionVersion = Math.max(1, int(p, "min_decryption_version"));
   ring.minEncryptionVersion = int(p, "min_encryption_version");
-  ring.latestVersion = int(p, "latest_version");
-  ring.minAvailableVersion = int(p, "min_available_version");
+  ring.latestVersion = latest;
+  ring.minAvailableVersion = minAvailable;
   ring.deletionAllowed = bool(p, "deletion_allowed");
   ring.allowPlaintextBackup = bool(p, "allow_plaintext_backup");
   const period = big(field(p, "auto_rotate_period"), "auto_rotate_period") ?? 0n;
@@ -476,42 +256,46 @@ export function fromVaultBackup(blob: string, name: string): Keyring {
   if (backupInfo !== undefined) ring.backupInfo = backupInfo;
   const restoreInfo = record(field(p, "restore_info"), "restore_info");
   if (restoreInfo !== undefined) ring.restoreInfo = restoreInfo;
+  for (const [v, o] of entries) ring.versions.set(v, entryFromJson(type, ring.derived, o, v));
+  if (ring.type === "hmac" && ring.keySize === 0)
+    ring.keySize = ring.versions.get(ring.latestVersion)?.key?.length ?? 0;
+  return ring;
+}
 
-  if (ring.latestVersion < 1) throw new BackupFormatError("backup has no key versions");
-  if (ring.minDecryptionVersion < 0 || ring.minDecryptionVersion > ring.latestVersion) {
-    throw new BackupFormatError("min_decryption_version is out of range");
+/** The version numbers' sanity checks (and keysutil handleArchiving's, which fail Vault's restore too). */
+function checkVersions(p: Obj, latest: number, minAvailable: number): void {
+  if (latest < 1) throw new BackupFormatError("backup has no key versions");
+  const minDecryption = int(p, "min_decryption_version");
+  const minEncryption = int(p, "min_encryption_version");
+  for (const [n, v] of [
+    ["min_decryption_version", minDecryption],
+    ["min_encryption_version", minEncryption],
+    ["min_available_version", minAvailable],
+  ] as const) {
+    if (v < 0 || v > latest) throw new BackupFormatError(`${n} is out of range`);
   }
-  if (ring.minEncryptionVersion < 0 || ring.minEncryptionVersion > ring.latestVersion) {
-    throw new BackupFormatError("min_encryption_version is out of range");
-  }
-  if (ring.minAvailableVersion < 0 || ring.minAvailableVersion > ring.latestVersion) {
-    throw new BackupFormatError("min_available_version is out of range");
-  }
-  if (ring.minDecryptionVersion === 0) ring.minDecryptionVersion = 1;
-  if (ring.minEncryptionVersion > 0 && ring.minEncryptionVersion < ring.minDecryptionVersion) {
-    // keysutil handleArchiving's sanity check, which fails Vault's restore too.
+  const effective = Math.max(1, minDecryption);
+  if (minEncryption > 0 && minEncryption < effective) {
     throw new BackupFormatError(
-      `minimum decryption version of ${ring.minDecryptionVersion} is greater than minimum encryption version ${ring.minEncryptionVersion}`,
+      `minimum decryption version of ${effective} is greater than minimum encryption version ${minEncryption}`,
     );
   }
+}
 
+/** Every version's entry: from the policy, else (Vault keeps only min_decryption_version up there) the archive. */
+function versionEntries(doc: Obj, p: Obj, latest: number, minAvailable: number): [number, Obj][] {
   const keys = isObj(field(p, "keys")) ? (field(p, "keys") as Obj) : {};
   const archivedKeys = isObj(field(doc, "archived_keys")) ? (field(doc, "archived_keys") as Obj) : {};
   const archive = Array.isArray(field(archivedKeys, "keys"))
     ? (field(archivedKeys, "keys") as GoJsonValue[])
     : [];
-  const base = ring.minAvailableVersion;
-  for (let v = Math.max(1, base); v <= ring.latestVersion; v++) {
+  const out: [number, Obj][] = [];
+  for (let v = Math.max(1, minAvailable); v <= latest; v++) {
     const fromPolicy = field(keys, String(v));
-    const fromArchive = archive[v - base];
+    const fromArchive = archive[v - minAvailable];
     const source = isObj(fromPolicy) ? fromPolicy : isObj(fromArchive) ? fromArchive : null;
-    if (source === null) {
-      // Vault keeps only min_decryption_version up in the policy; older ones come from the archive.
-      throw new BackupFormatError(`version ${v} is missing`);
-    }
-    ring.versions.set(v, entryFromJson(ring, source, v));
+    if (source === null) throw new BackupFormatError(`version ${v} is missing`);
+    out.push([v, source]);
   }
-  if (ring.type === "hmac" && ring.keySize === 0)
-    ring.keySize = ring.versions.get(ring.latestVersion)?.key?.length ?? 0;
-  return ring;
+  return out;
 }

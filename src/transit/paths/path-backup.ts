@@ -1,12 +1,13 @@
 import { invalidRequest } from "../../framework/errors.ts";
 import { genericNameRegex, type PathDefinition } from "../../framework/path.ts";
+import { KeyTypeNumberError } from "../keyring/backup-numbering.ts";
 import { cloneKeyring } from "../keyring/keyring.ts";
 import { toVaultBackup } from "../keyring/vault-json.ts";
 import type { TransitState } from "../state.ts";
 
 /**
- * backup/:name: the key in Vault's own backup format (keysutil
- * Policy.Backup), allowed only for keys that are both exportable and
+ * backup/:name: the key in the host engine's backup format (keysutil
+ * Policy.Backup; Vault's or OpenBao's key type numbering), allowed only for keys that are both exportable and
  * allow_plaintext_backup. Like Vault, it records the backup on the key
  * (backup_info) before answering.
  */
@@ -26,9 +27,17 @@ export function pathBackup(t: TransitState): PathDefinition {
             throw invalidRequest("plaintext backup is disallowed on the policy");
           const next = cloneKeyring(ring);
           next.backupInfo = { time: new Date(t.now()).toISOString(), version: ring.latestVersion };
+          let backup: string;
+          try {
+            backup = toVaultBackup(next, t.hostEngine);
+          } catch (e) {
+            // A type the host's keysutil has no number for: its built-in transit could not restore it.
+            if (e instanceof KeyTypeNumberError) throw invalidRequest(e.message);
+            throw e;
+          }
           await t.keyrings.store(req.storage, next);
           t.logger.info("key backed up", { key: name, version: ring.latestVersion });
-          return { data: { backup: toVaultBackup(next) } };
+          return { data: { backup } };
         });
       },
     },

@@ -1,5 +1,5 @@
 /**
- * Go's encoding/pem Decode, step for step: what Vault's certificate paths
+ * Go's encoding/pem Decode (encoding/pem/pem.go), step for step: what Vault's certificate paths
  * accept as PEM. It finds the first well-formed block anywhere in the text
  * (junk before it is skipped), takes "Key: value" header lines, needs the
  * END line to name the same type and end in whitespace only, and returns
@@ -45,7 +45,8 @@ function goStdBase64(s: string): Buffer | null {
   return Buffer.from(clean, "base64");
 }
 
-function goTrimSpace(s: string): string {
+/** strings.TrimSpace: Unicode white space off both ends. */
+export function goTrimSpace(s: string): string {
   return s.replace(
     /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g,
     "",
@@ -104,5 +105,3 @@ export function goPemDecode(data: string): GoPemBlock | null {
     return { type: typeLine, headers, bytes, rest: after };
   }
 }
-
-export { goTrimSpace };

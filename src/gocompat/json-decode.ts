@@ -1,8 +1,9 @@
 /**
- * JSON as Go's encoding/json writes and reads it, for Vault's backup blobs:
- * numbers keep every digit (big.Int values are JSON numbers hundreds of
- * digits long, which JSON.parse would round), and strings are escaped as
- * Go escapes them (<, > and & as \u003c, \u003e, \u0026; U+2028/U+2029).
+ * JSON as Go's encoding/json reads it (encoding/json/decode.go with
+ * UseNumber, as keysutil's jsonutil.DecodeJSON): numbers keep every digit
+ * (big.Int values are JSON numbers hundreds of digits long, which
+ * JSON.parse would round), duplicate keys keep the last value, trailing
+ * data is an error.
  */
 
 /** A JSON number as written: parse it with toBigInt or toNumber. */
@@ -179,47 +180,4 @@ export function parseGoJson(text: string): GoJsonValue {
   ws();
   if (pos !== text.length) fail("trailing data");
   return result;
-}
-
-/** A value for encodeGoJson: bigints become JSON numbers with all their digits; undefined fields are dropped. */
-export type GoJsonInput =
-  | null
-  | undefined
-  | boolean
-  | number
-  | bigint
-  | string
-  | GoJsonInput[]
-  | { [key: string]: GoJsonInput };
-
-/** Encodes like Go's json.Encoder (jsonutil.EncodeJSON): object keys in the given order, a trailing newline. */
-export function encodeGoJson(value: GoJsonInput): string {
-  return `${encode(value)}\n`;
-}
-
-function encode(value: GoJsonInput): string {
-  if (value === null || value === undefined) return "null";
-  if (typeof value === "boolean") return value ? "true" : "false";
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new GoJsonError("unsupported number");
-    return String(value);
-  }
-  if (typeof value === "bigint") return value.toString();
-  if (typeof value === "string") return goString(value);
-  if (Array.isArray(value)) return `[${value.map(encode).join(",")}]`;
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(value)) {
-    if (v === undefined) continue;
-    parts.push(`${goString(k)}:${encode(v)}`);
-  }
-  return `{${parts.join(",")}}`;
-}
-
-function goString(s: string): string {
-  return JSON.stringify(s)
-    .replace(/</g, "\\u003c")
-    .replace(/>/g, "\\u003e")
-    .replace(/&/g, "\\u0026")
-    .replace(/\u2028/g, "\\u2028")
-    .replace(/\u2029/g, "\\u2029");
 }
