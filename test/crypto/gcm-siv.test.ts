@@ -119,5 +119,24 @@ describe.skipIf(runtime === undefined)(
         );
       });
     });
+
+    it("TRANSIT_PQC_FORCE_NOBLE=1 makes every primitive take the noble path there, with the same bytes", () => {
+      const { results: forced } = runOnOpenssl(
+        [
+          { fn: "chain.backends", args: [] },
+          { fn: "gcmSiv.gcmSivSeal", args: [key, nonce, new Uint8Array(17), new Uint8Array(3)] },
+        ],
+        true,
+      );
+      expect((forced[0] as { ok: unknown }).ok).toEqual({
+        mldsa: "noble",
+        slhdsa: "noble",
+        ed25519ctx: "noble",
+        gcmSiv: "noble",
+      });
+      expect(toHex((forced[1] as { ok: Uint8Array }).ok)).toBe(
+        toHex(nobleGcmSiv.seal(key, nonce, new Uint8Array(17), new Uint8Array(3))),
+      );
+    });
   },
 );

@@ -47,14 +47,14 @@ function decode(v: unknown): unknown {
 }
 
 /** Runs the calls in the Node 26 runtime; throws if that process fails as a whole. */
-export function runOnOpenssl(calls: Call[]): { openssl: string; results: Result[] } {
+export function runOnOpenssl(calls: Call[], forceNoble = false): { openssl: string; results: Result[] } {
   const bin = opensslRuntime();
   if (bin === undefined) throw new Error(NO_RUNTIME_REASON);
   const out = spawnSync(bin, ["--import", "tsx", join(ROOT, "test/crypto/helpers/openssl-worker.ts")], {
     cwd: ROOT,
     input: JSON.stringify(encode(calls)),
     maxBuffer: 256 * 1024 * 1024,
-    env: { ...process.env, TRANSIT_PQC_FORCE_NOBLE: "" },
+    env: { ...process.env, TRANSIT_PQC_FORCE_NOBLE: forceNoble ? "1" : "" },
   });
   if (out.status !== 0) throw new Error(`Node 26 worker failed: ${out.stderr.toString().slice(0, 2000)}`);
   const parsed = JSON.parse(out.stdout.toString("utf8")) as { openssl: string; results: Result[] };
