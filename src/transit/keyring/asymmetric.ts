@@ -32,8 +32,9 @@ import {
 } from "../../util/base64.ts";
 import { getKey, keyEntry } from "./derive.ts";
 import type { HashName } from "./hashes.ts";
-import { type EcdsaKeyType, isEcdsa, isRsa, signingSupported } from "./key-types.ts";
+import { type EcdsaKeyType, isEcdsa, isPqSigning, isRsa, signingSupported } from "./key-types.ts";
 import { type Keyring, type KeyVersion, versionPrefix } from "./keyring.ts";
+import { pqSign, pqVerify } from "./pq-keys.ts";
 import { ERR_TOO_OLD } from "./symmetric.ts";
 
 /**
@@ -53,6 +54,8 @@ export interface SignOptions {
   saltLength: number;
   /** "pss" (default when empty) or "pkcs1v15"; RSA only. */
   signatureAlgorithm: string;
+  /** FIPS 204/205 (and composite) context: signature_context, for the post-quantum types. */
+  signatureContext?: Uint8Array | undefined;
 }
 
 export interface SigningResult {
@@ -119,7 +122,11 @@ function spkiOf(entry: KeyVersion): Uint8Array {
 
 /** keysutil KeyEntry.IsPrivateKeyMissing. */
 export function privateKeyMissing(entry: KeyVersion): boolean {
-  return entry.privateKey === undefined && (entry.key === undefined || entry.key.length === 0);
+  return (
+    entry.privateKey === undefined &&
+    entry.pqKey === undefined &&
+    (entry.key === undefined || entry.key.length === 0)
+  );
 }
 
 /** The version a sign request uses (keysutil SignWithOptions' checks). */
@@ -179,6 +186,8 @@ export function signWithKeyring(
   } else if (isRsa(ring.type)) {
     if (entry.privateKey === undefined) throw internalError("key version has no private key");
     sig = rsaSign(entry.privateKey, spkiOf(entry), input, opts);
+  } else if (isPqSigning(ring.type)) {
+    sig = pqSign(ring, entry, input, opts.signatureContext);
   } else {
     throw internalError(`unsupported key type ${ring.type}`);
   }
@@ -274,5 +283,7 @@ export function verifyWithKeyring(
     }
     return rsaVerifyPkcs1v15(spki, opts.hash, input, sigBytes);
   }
+  if (isPqSigning(ring.type))
+    return pqVerify(ring, keyEntry(ring, version), input, sigBytes, opts.signatureContext);
   throw internalError(`unsupported key type ${ring.type}`);
 }

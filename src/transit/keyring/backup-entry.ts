@@ -16,9 +16,11 @@ import {
   HMAC_MAX_KEY_SIZE,
   HMAC_MIN_KEY_SIZE,
   isEcdsa,
+  isPqSigning,
   isRsa,
   isSymmetric,
   type KeyType,
+  rawAesKeySize,
   rsaBits,
 } from "./key-types.ts";
 import type { BackupRecord, KeyVersion } from "./keyring.ts";
@@ -32,6 +34,12 @@ import type { BackupRecord, KeyVersion } from "./keyring.ts";
  */
 
 export class BackupFormatError extends Error {}
+
+/**
+ * The KeyEntry field holding a post-quantum private key (docs/enterprise-types.md): the ML-DSA seed
+ * or the SLH-DSA private key. Vault Enterprise's own field is not visible in open sources.
+ */
+export const PQ_KEY_FIELD = "MLDSASeed";
 
 export type Obj = { [key: string]: GoJsonValue };
 
@@ -195,6 +203,22 @@ function material(
     const want = type === "aes128-gcm96" ? 16 : 32;
     if (key === undefined || key.length !== want) return `key must be ${want} bytes`;
     entry.key = key;
+    return null;
+  }
+  if (rawAesKeySize(type) > 0) {
+    const want = rawAesKeySize(type);
+    if (key === undefined || key.length !== want) return `key must be ${want} bytes`;
+    entry.key = key;
+    return null;
+  }
+  if (isPqSigning(type)) {
+    // Checked against the policy's ParameterSet/HybridConfig once those are read (vault-json.ts).
+    const pq = bytes(o, PQ_KEY_FIELD);
+    if (pq === undefined) return `no ${PQ_KEY_FIELD}`;
+    entry.pqKey = pq;
+    if (key !== undefined) entry.key = key;
+    const formatted = str(o, "public_key");
+    if (formatted !== "") entry.formattedPublicKey = formatted;
     return null;
   }
   if (type === "hmac") {

@@ -38,6 +38,8 @@ const KEY_TYPE_NUMBERS: Readonly<Record<string, Numbering>> = {
   "rsa-3072": { vault: 9, openbao: 9 },
   hmac: { vault: 11, openbao: 10 },
   "xchacha20-poly1305": { openbao: 11 },
+  // RFC 8452 AES-256-GCM-SIV: in neither engine; far from both enums, so its backups restore only here.
+  "aes256-gcm-siv": { own: 1000 },
 };
 
 /** Vault's numbers for types no build of this engine holds, named in the refusal. */
@@ -61,7 +63,8 @@ export class KeyTypeNumberError extends Error {}
 function numberingOf(type: string, table: Readonly<Record<string, Numbering>>): Numbering | undefined {
   const line = table[type];
   if (line !== undefined || table !== KEY_TYPE_NUMBERS || !isKeyType(type)) return line;
-  return { vault: VAULT_KEY_TYPE_ID[type] };
+  const vault = VAULT_KEY_TYPE_ID[type];
+  return vault === undefined ? undefined : { vault };
 }
 
 /** The number `engine`'s keysutil gives `type` (or this engine's own number for a type neither has). */

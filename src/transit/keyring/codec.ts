@@ -38,8 +38,15 @@ export function decodeKeyring(name: string, bytes: Uint8Array): Keyring {
   const r = raw as Partial<StoredKeyring>;
   if (r.schema !== KEYRING_SCHEMA_VERSION)
     throw new CorruptKeyringError(name, `unknown schema ${String(r.schema)}`);
-  if (typeof r.type !== "string" || !isKeyType(r.type))
-    throw new CorruptKeyringError(name, "unknown key type");
+  if (typeof r.type !== "string" || !isKeyType(r.type)) {
+    // A type a newer version added must never be read as another (Go's zero value is aes256-gcm96).
+    throw new CorruptKeyringError(
+      name,
+      typeof r.type === "string"
+        ? `unsupported key type ${r.type}: written by a newer version of this plugin`
+        : "unknown key type",
+    );
+  }
   if (!Array.isArray(r.versions)) throw new CorruptKeyringError(name, "no versions");
   const versions = new Map<number, KeyVersion>();
   for (const pair of r.versions) {
@@ -78,6 +85,21 @@ export function decodeKeyring(name: string, bytes: Uint8Array): Keyring {
   if (backupInfo !== undefined) ring.backupInfo = backupInfo;
   const restoreInfo = record(r.restoreInfo);
   if (restoreInfo !== undefined) ring.restoreInfo = restoreInfo;
+  if (typeof r.parameterSet === "string") ring.parameterSet = r.parameterSet;
+  const hybrid = r.hybridConfig as { pqc?: unknown; ec?: unknown } | undefined;
+  if (hybrid !== undefined && hybrid !== null) {
+    if (
+      typeof hybrid.pqc !== "string" ||
+      !isKeyType(hybrid.pqc) ||
+      typeof hybrid.ec !== "string" ||
+      !isKeyType(hybrid.ec)
+    )
+      throw new CorruptKeyringError(
+        name,
+        "unsupported hybrid configuration: written by a newer version of this plugin",
+      );
+    ring.hybridConfig = { pqc: hybrid.pqc, ec: hybrid.ec };
+  }
   if (ring.latestVersion > 0 && !versions.has(ring.latestVersion)) {
     throw new CorruptKeyringError(name, "latest version missing");
   }
@@ -101,6 +123,7 @@ function normaliseEntry(e: KeyVersion): KeyVersion {
   if (e.publicKey instanceof Uint8Array) out.publicKey = e.publicKey;
   if (typeof e.formattedPublicKey === "string") out.formattedPublicKey = e.formattedPublicKey;
   if (typeof e.convergentVersion === "number") out.convergentVersion = e.convergentVersion;
+  if (e.pqKey instanceof Uint8Array) out.pqKey = e.pqKey;
   if (Array.isArray(e.certificateChain))
     out.certificateChain = e.certificateChain.filter((c) => c instanceof Uint8Array);
   return out;

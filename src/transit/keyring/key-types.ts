@@ -15,11 +15,21 @@ export const KEY_TYPES = [
   "rsa-3072",
   "rsa-4096",
   "hmac",
+  "aes128-cmac",
+  "aes192-cmac",
+  "aes256-cmac",
+  "ml-dsa",
+  "slh-dsa",
+  "hybrid",
+  "aes128-cbc",
+  "aes256-cbc",
+  "aes256-gcm-siv",
 ] as const;
 
 export type KeyType = (typeof KEY_TYPES)[number];
 
-export const VAULT_KEY_TYPE_ID: Record<KeyType, number> = {
+/** aes256-gcm-siv has no Vault number: backup-numbering.ts gives it this engine's own. */
+export const VAULT_KEY_TYPE_ID: Partial<Record<KeyType, number>> = {
   "aes256-gcm96": 0,
   "ecdsa-p256": 1,
   ed25519: 2,
@@ -31,6 +41,14 @@ export const VAULT_KEY_TYPE_ID: Record<KeyType, number> = {
   "aes128-gcm96": 8,
   "rsa-3072": 9,
   hmac: 11,
+  "aes128-cmac": 12,
+  "aes256-cmac": 13,
+  "ml-dsa": 14,
+  hybrid: 15,
+  "aes192-cmac": 16,
+  "slh-dsa": 17,
+  "aes128-cbc": 18,
+  "aes256-cbc": 19,
 };
 
 export function keyTypeFromVaultId(id: number): KeyType | undefined {
@@ -57,14 +75,48 @@ export function isEcdsa(t: KeyType): t is EcdsaKeyType {
   return t === "ecdsa-p256" || t === "ecdsa-p384" || t === "ecdsa-p521";
 }
 
+export type CmacKeyType = "aes128-cmac" | "aes192-cmac" | "aes256-cmac";
+export type CbcKeyType = "aes128-cbc" | "aes256-cbc";
+export type PqSigningKeyType = "ml-dsa" | "slh-dsa" | "hybrid";
+
+export function isCmac(t: KeyType): t is CmacKeyType {
+  return t === "aes128-cmac" || t === "aes192-cmac" || t === "aes256-cmac";
+}
+
+export function isCbc(t: KeyType): t is CbcKeyType {
+  return t === "aes128-cbc" || t === "aes256-cbc";
+}
+
+/** The post-quantum signing types (Vault Enterprise's PQC types). */
+export function isPqSigning(t: KeyType): t is PqSigningKeyType {
+  return t === "ml-dsa" || t === "slh-dsa" || t === "hybrid";
+}
+
+/** Key bytes of the raw AES types beyond the AEADs (CMAC, CBC, GCM-SIV); 0 for other types. */
+export function rawAesKeySize(t: KeyType): number {
+  switch (t) {
+    case "aes128-cmac":
+    case "aes128-cbc":
+      return 16;
+    case "aes192-cmac":
+      return 24;
+    case "aes256-cmac":
+    case "aes256-cbc":
+    case "aes256-gcm-siv":
+      return 32;
+    default:
+      return 0;
+  }
+}
+
 export function encryptionSupported(t: KeyType): boolean {
-  return isSymmetric(t) || isRsa(t);
+  return isSymmetric(t) || isRsa(t) || isCbc(t) || t === "aes256-gcm-siv";
 }
 
 export const decryptionSupported = encryptionSupported;
 
 export function signingSupported(t: KeyType): boolean {
-  return t === "ed25519" || isEcdsa(t) || isRsa(t);
+  return t === "ed25519" || isEcdsa(t) || isRsa(t) || isPqSigning(t);
 }
 
 /** Whether sign/verify hash the input first (ed25519 signs the message itself). */
@@ -73,11 +125,11 @@ export function hashSignatureInput(t: KeyType): boolean {
 }
 
 export function derivationSupported(t: KeyType): boolean {
-  return isSymmetric(t) || t === "ed25519";
+  return isSymmetric(t) || t === "ed25519" || t === "aes256-gcm-siv";
 }
 
 export function associatedDataSupported(t: KeyType): boolean {
-  return isSymmetric(t);
+  return isSymmetric(t) || t === "aes256-gcm-siv";
 }
 
 export function rsaBits(t: RsaKeyType): number {

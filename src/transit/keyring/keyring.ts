@@ -22,6 +22,17 @@ export interface KeyVersion {
   convergentVersion?: number;
   /** DER certificates, leaf first (set-certificate). */
   certificateChain?: Uint8Array[];
+  /**
+   * Post-quantum private key: the 32-byte FIPS 204 seed for ml-dsa and hybrid (whose EC half is in
+   * `key` as the raw scalar or Ed25519 seed), the FIPS 205 private key (4n bytes) for slh-dsa.
+   */
+  pqKey?: Uint8Array;
+}
+
+/** Vault's HybridKeyConfig, by key type name. */
+export interface HybridConfig {
+  pqc: KeyType;
+  ec: KeyType;
 }
 
 /** Key derivation functions (keysutil Kdf_*). */
@@ -62,6 +73,10 @@ export interface Keyring {
   allowImportedKeyRotation: boolean;
   backupInfo?: BackupRecord;
   restoreInfo?: BackupRecord;
+  /** ML-DSA ("44", "65", "87"), SLH-DSA (FIPS 205 name) and hybrid (the ML-DSA set) keys. */
+  parameterSet?: string;
+  /** hybrid keys only. */
+  hybridConfig?: HybridConfig;
 }
 
 /** The convergent scheme new keys use (keysutil currentConvergentVersion). */
@@ -76,6 +91,8 @@ export interface KeyringConfig {
   exportable?: boolean;
   allowPlaintextBackup?: boolean;
   autoRotatePeriod?: number;
+  parameterSet?: string;
+  hybridConfig?: HybridConfig;
 }
 
 /** A keyring with no versions yet; rotate it once before use (keysutil.NewPolicy). */
@@ -99,6 +116,8 @@ export function newKeyring(config: KeyringConfig): Keyring {
     autoRotatePeriod: config.autoRotatePeriod ?? 0,
     imported: false,
     allowImportedKeyRotation: false,
+    ...(config.parameterSet !== undefined ? { parameterSet: config.parameterSet } : {}),
+    ...(config.hybridConfig !== undefined ? { hybridConfig: { ...config.hybridConfig } } : {}),
   };
 }
 

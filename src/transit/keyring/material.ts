@@ -12,12 +12,15 @@ import {
   HMAC_MAX_KEY_SIZE,
   HMAC_MIN_KEY_SIZE,
   isEcdsa,
+  isPqSigning,
   isRsa,
   isSymmetric,
   type KeyType,
+  rawAesKeySize,
   rsaBits,
 } from "./key-types.ts";
 import { CURRENT_CONVERGENT_VERSION, type Keyring, type KeyVersion, nowRfc3339 } from "./keyring.ts";
+import { generatePqVersion } from "./pq-keys.ts";
 
 const CURVE = { "ecdsa-p256": "p256", "ecdsa-p384": "p384", "ecdsa-p521": "p521" } as const;
 
@@ -51,6 +54,10 @@ export async function generateKeyVersion(ring: Keyring): Promise<KeyVersion> {
     const { privateKey, publicKey } = await generateRsa(rsaBits(type) as RsaBits);
     entry.privateKey = privateKey;
     entry.publicKey = publicKey;
+  } else if (rawAesKeySize(type) > 0) {
+    entry.key = generateSymmetricKey(rawAesKeySize(type));
+  } else if (isPqSigning(type)) {
+    Object.assign(entry, generatePqVersion(ring));
   }
   if (ring.convergentEncryption && (ring.convergentVersion === -1 || ring.convergentVersion > 1)) {
     entry.convergentVersion = CURRENT_CONVERGENT_VERSION;

@@ -7,6 +7,7 @@ import { decodeStdBase64, encodeStdBase64 } from "../../util/base64.ts";
 import { getKey, keyEntry } from "./derive.ts";
 import { decryptionSupported, encryptionSupported, isRsa, isSymmetric } from "./key-types.ts";
 import { CURRENT_CONVERGENT_VERSION, convergentVersionOf, type Keyring, versionPrefix } from "./keyring.ts";
+import { isRawAesCipher, openRawAes, sealRawAes } from "./raw-aes-cipher.ts";
 
 export const ERR_TOO_OLD = "ciphertext or signature version is disallowed by policy (too old)";
 
@@ -19,6 +20,8 @@ export interface CipherOptions {
   nonce?: Uint8Array | undefined;
   associatedData?: Uint8Array | undefined;
   paddingScheme?: PaddingScheme | undefined;
+  /** AES-CBC only: the caller's 16-byte IV (encrypt). */
+  iv?: Uint8Array | undefined;
 }
 
 /** The version encrypt uses for a requested key_version (0 = latest), with Vault's errors. */
@@ -49,6 +52,8 @@ export function encrypt(
     sealed = sealSymmetric(ring, ring.type, version, plaintext, opts);
   } else if (isRsa(ring.type)) {
     sealed = rsaEncrypt(ring, version, plaintext, opts.paddingScheme ?? "oaep");
+  } else if (isRawAesCipher(ring.type)) {
+    sealed = sealRawAes(ring, version, plaintext, opts);
   } else {
     throw internalError(`unsupported key type ${ring.type}`);
   }
@@ -133,6 +138,10 @@ export function decrypt(ring: Keyring, value: string, opts: CipherOptions): Buff
   if (decoded === null) throw userError("invalid ciphertext: could not decode base64");
 
   if (isRsa(ring.type)) return rsaDecrypt(ring, version, decoded, opts.paddingScheme ?? "oaep");
+  if (isRawAesCipher(ring.type)) {
+    const plain = openRawAes(ring, version, decoded, opts);
+    return Buffer.from(plain.buffer, plain.byteOffset, plain.length);
+  }
   if (!isSymmetric(ring.type)) throw internalError(`unsupported key type ${ring.type}`);
 
   const encKey = getKey(ring, opts.context, version, ring.type === "aes128-gcm96" ? 16 : 32);

@@ -4,7 +4,7 @@
  */
 import type { Storage } from "../../framework/storage.ts";
 import type { KeyType } from "./key-types.ts";
-import { type Keyring, newKeyring } from "./keyring.ts";
+import { type HybridConfig, type Keyring, newKeyring } from "./keyring.ts";
 import type { KeyringManager } from "./manager.ts";
 import { rotated } from "./operations.ts";
 
@@ -17,6 +17,8 @@ export interface UpsertRequest {
   exportable?: boolean;
   allowPlaintextBackup?: boolean;
   autoRotatePeriod?: number;
+  parameterSet?: string;
+  hybridConfig?: HybridConfig;
 }
 
 /** Creates the key unless it exists (keysutil GetPolicy with Upsert), under the key's exclusive lock. */

@@ -14,13 +14,24 @@ import {
   int,
   isObj,
   type Obj,
+  PQ_KEY_FIELD,
   record,
   str,
 } from "./backup-entry.ts";
 import { type Engine, KeyTypeNumberError, keyTypeNumber, resolveKeyType } from "./backup-numbering.ts";
 import { jwkBigints } from "./key-encodings.ts";
-import { derivationSupported, isEcdsa, isRsa, type KeyType } from "./key-types.ts";
+import {
+  derivationSupported,
+  isEcdsa,
+  isKeyType,
+  isPqSigning,
+  isRsa,
+  type KeyType,
+  keyTypeFromVaultId,
+  VAULT_KEY_TYPE_ID,
+} from "./key-types.ts";
 import { type Keyring, type KeyVersion, newKeyring } from "./keyring.ts";
+import { checkPqMaterial } from "./pq-keys.ts";
 
 /**
  * The backup format (keysutil KeyData): the JSON of the policy and its
@@ -76,7 +87,9 @@ function entryJson(type: KeyType, entry: KeyVersion): { [key: string]: GoJsonInp
       out["rsa_public_key"] = { N: k["n"], E: k["e"] };
     }
   }
-  const formatted = isEcdsa(type) || type === "ed25519" ? entry.formattedPublicKey : undefined;
+  if (isPqSigning(type) && entry.pqKey !== undefined) out[PQ_KEY_FIELD] = encodeStdBase64(entry.pqKey);
+  const formatted =
+    isEcdsa(type) || type === "ed25519" || isPqSigning(type) ? entry.formattedPublicKey : undefined;
   if (formatted !== undefined && formatted !== "") out["public_key"] = formatted;
   if (entry.convergentVersion !== undefined && entry.convergentVersion !== 0) {
     out["convergent_version"] = entry.convergentVersion;
@@ -151,6 +164,13 @@ export function toVaultBackup(ring: Keyring, engine: Engine = "vault"): string {
     AllowImportedKeyRotation: ring.allowImportedKeyRotation,
     ...ENGINE_TAIL[engine],
   };
+  if (engine === "vault") {
+    policy["ParameterSet"] = ring.parameterSet ?? "";
+    policy["HybridConfig"] = {
+      PQCKeyType: ring.hybridConfig === undefined ? 0 : (VAULT_KEY_TYPE_ID[ring.hybridConfig.pqc] ?? 0),
+      ECKeyType: ring.hybridConfig === undefined ? 0 : (VAULT_KEY_TYPE_ID[ring.hybridConfig.ec] ?? 0),
+    };
+  }
   const json = encodeGoJson({ policy, archived_keys: { keys: archive } });
   return Buffer.from(json, "utf8").toString("base64");
 }
@@ -256,10 +276,29 @@ export function fromVaultBackup(blob: string, name: string): Keyring {
   if (backupInfo !== undefined) ring.backupInfo = backupInfo;
   const restoreInfo = record(field(p, "restore_info"), "restore_info");
   if (restoreInfo !== undefined) ring.restoreInfo = restoreInfo;
-  for (const [v, o] of entries) ring.versions.set(v, entryFromJson(type, ring.derived, o, v));
+  if (isPqSigning(type)) readPqSettings(ring, p);
+  for (const [v, o] of entries) {
+    const entry = entryFromJson(type, ring.derived, o, v);
+    const why = isPqSigning(type) ? checkPqMaterial(ring, entry) : null;
+    if (why !== null) throw new BackupFormatError(`version ${v}: ${why}`);
+    ring.versions.set(v, entry);
+  }
   if (ring.type === "hmac" && ring.keySize === 0)
     ring.keySize = ring.versions.get(ring.latestVersion)?.key?.length ?? 0;
   return ring;
+}
+
+/** ParameterSet and HybridConfig (Go field names, HybridConfig's types as keysutil numbers). */
+function readPqSettings(ring: Keyring, p: Obj): void {
+  ring.parameterSet = str(p, "ParameterSet");
+  if (ring.type !== "hybrid") return;
+  const hc = field(p, "HybridConfig");
+  if (!isObj(hc)) throw new BackupFormatError("hybrid key without HybridConfig");
+  const pqc = keyTypeFromVaultId(int(hc, "PQCKeyType"));
+  const ec = keyTypeFromVaultId(int(hc, "ECKeyType"));
+  if (pqc === undefined || ec === undefined || !isKeyType(pqc) || !isKeyType(ec))
+    throw new BackupFormatError("unsupported HybridConfig key types");
+  ring.hybridConfig = { pqc, ec };
 }
 
 /** The version numbers' sanity checks (and keysutil handleArchiving's, which fail Vault's restore too). */

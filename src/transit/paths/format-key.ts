@@ -9,6 +9,7 @@ import {
   isEcdsa,
   isRsa,
   isSymmetric,
+  rawAesKeySize,
   signingSupported,
 } from "../keyring/key-types.ts";
 import { creationUnixSeconds, KDF_HKDF_SHA256, type Keyring, type KeyVersion } from "../keyring/keyring.ts";
@@ -53,7 +54,12 @@ export function formatKeyring(ring: Keyring, context?: Uint8Array): LogicalRespo
     data["convergent_encryption"] = ring.convergentEncryption;
     if (ring.convergentEncryption) data["convergent_encryption_version"] = ring.convergentVersion;
   }
-  if (isSymmetric(ring.type)) {
+  if (ring.parameterSet !== undefined && ring.parameterSet !== "") data["parameter_set"] = ring.parameterSet;
+  if (ring.type === "hybrid" && ring.hybridConfig !== undefined) {
+    data["hybrid_key_type_pqc"] = ring.hybridConfig.pqc;
+    data["hybrid_key_type_ec"] = ring.hybridConfig.ec;
+  }
+  if (isSymmetric(ring.type) || rawAesKeySize(ring.type) > 0) {
     const keys: Record<string, number> = {};
     for (const [v, entry] of ring.versions) keys[String(v)] = creationUnixSeconds(entry);
     data["keys"] = keys;
@@ -86,6 +92,8 @@ function asymmetricKeyInfo(
     }
   } else if (isRsa(ring.type)) {
     publicKey = rsaPublicPem(entry);
+  } else if (ring.type === "ml-dsa") {
+    name = `ml-dsa-${ring.parameterSet ?? ""}`;
   }
   const chain = (entry.certificateChain ?? []).map((der) => pemEncode("CERTIFICATE", der).trim()).join("\n");
   return {
@@ -93,7 +101,7 @@ function asymmetricKeyInfo(
     public_key: publicKey,
     certificate_chain: chain,
     creation_time: entry.creationTime,
-    hybrid_public_key: "",
+    hybrid_public_key: ring.type === "hybrid" ? publicKey : "",
   };
 }
 

@@ -10,7 +10,16 @@ import {
   publicPkixPem,
   rsaPrivatePkcs1Pem,
 } from "../keyring/key-encodings.ts";
-import { encryptionSupported, isEcdsa, isRsa, isSymmetric, signingSupported } from "../keyring/key-types.ts";
+import {
+  encryptionSupported,
+  isCmac,
+  isEcdsa,
+  isPqSigning,
+  isRsa,
+  isSymmetric,
+  rawAesKeySize,
+  signingSupported,
+} from "../keyring/key-types.ts";
 import type { Keyring, KeyVersion } from "../keyring/keyring.ts";
 import type { TransitState } from "../state.ts";
 
@@ -20,6 +29,7 @@ export const EXPORT_TYPES = [
   "hmac-key",
   "public-key",
   "certificate-chain",
+  "cmac-key",
 ] as const;
 export type ExportType = (typeof EXPORT_TYPES)[number];
 
@@ -57,6 +67,9 @@ export function pathExport(t: TransitState): PathDefinition {
         if (type === "signing-key" && !signingSupported(ring.type)) {
           throw invalidRequest("signing not supported for the key");
         }
+        if (type === "cmac-key" && !isCmac(ring.type)) {
+          throw invalidRequest("CMAC not supported for the key");
+        }
         if (type === "certificate-chain" && !signingSupported(ring.type)) {
           throw invalidRequest("certificate chain not supported for keys that do not support signing");
         }
@@ -86,18 +99,23 @@ export function exportKey(ring: Keyring, entry: KeyVersion, type: ExportType): s
       return key === undefined ? "" : encodeStdBase64(key);
     }
     case "encryption-key":
-      if (isSymmetric(ring.type)) return entry.key === undefined ? "" : encodeStdBase64(entry.key);
+      if (isSymmetric(ring.type) || (rawAesKeySize(ring.type) > 0 && !isCmac(ring.type)))
+        return entry.key === undefined ? "" : encodeStdBase64(entry.key);
       if (isRsa(ring.type)) return rsaPrivatePkcs1Pem(entry);
       return unknown();
+    case "cmac-key":
+      return entry.key === undefined ? "" : encodeStdBase64(entry.key);
     case "signing-key":
       if (isEcdsa(ring.type)) return ecPrivateSec1Pem(entry);
       if (ring.type === "ed25519") return entry.key === undefined ? "" : encodeStdBase64(entry.key);
       if (isRsa(ring.type)) return rsaPrivatePkcs1Pem(entry);
+      if (isPqSigning(ring.type)) return entry.pqKey === undefined ? "" : encodeStdBase64(entry.pqKey);
       return unknown();
     case "public-key":
       if (isEcdsa(ring.type)) return publicPkixPem(entry, true);
       if (ring.type === "ed25519") return (entry.formattedPublicKey ?? "").trim();
       if (isRsa(ring.type)) return publicPkixPem(entry, false);
+      if (isPqSigning(ring.type)) return entry.formattedPublicKey ?? "";
       return unknown();
     case "certificate-chain": {
       const chain = certificateChainPem(entry);

@@ -8,8 +8,14 @@ import {
   type LogicalResponse,
 } from "../../framework/request.ts";
 import { decodeStdBase64 } from "../../util/base64.ts";
-import { HMAC_MAX_KEY_SIZE, HMAC_MIN_KEY_SIZE, isKeyType } from "../keyring/key-types.ts";
+import {
+  derivationSupported,
+  HMAC_MAX_KEY_SIZE,
+  HMAC_MIN_KEY_SIZE,
+  isKeyType,
+} from "../keyring/key-types.ts";
 import { POLICY_PREFIX } from "../keyring/manager.ts";
+import { hybridConfigFor, parameterSetFor } from "../keyring/pq-keys.ts";
 import { upsertKey } from "../keyring/upsert.ts";
 import type { TransitState } from "../state.ts";
 import { formatKeyring } from "./format-key.ts";
@@ -65,6 +71,21 @@ export function pathKeys(t: TransitState): PathDefinition {
         type: "string",
         description: "The UUID of the managed key to use for this transit key",
       },
+      parameter_set: {
+        type: "string",
+        description:
+          "The parameter set to use. Applies to ML-DSA and SLH-DSA key types. For ML-DSA key types, valid values are 44, 65, or 87.",
+      },
+      hybrid_key_type_pqc: {
+        type: "string",
+        description:
+          "The key type of the post-quantum key to use for hybrid signature schemes. Supported types are: ML-DSA.",
+      },
+      hybrid_key_type_ec: {
+        type: "string",
+        description:
+          "The key type of the elliptic curve key to use for hybrid signature schemes. Supported types are: ecdsa-p256, ecdsa-p384, ecdsa-p521, and ed25519.",
+      },
     },
     operations: {
       update: (req, d) => createKey(t, req, d),
@@ -97,7 +118,19 @@ async function createKey(t: TransitState, req: LogicalRequest, d: FieldData): Pr
     if (keySize < HMAC_MIN_KEY_SIZE || keySize > HMAC_MAX_KEY_SIZE)
       throw invalidRequest(`invalid key_size ${keySize}`);
   }
-  if (derived && !["aes128-gcm96", "aes256-gcm96", "chacha20-poly1305", "ed25519"].includes(keyType)) {
+  // Vault's switch: ml-dsa checks its set, hybrid its config (the set is the ML-DSA one).
+  const parameterSet = d.get<"string">("parameter_set");
+  const pq: { parameterSet?: string; hybridConfig?: ReturnType<typeof hybridConfigFor> } = {};
+  if (keyType === "ml-dsa" || keyType === "slh-dsa") pq.parameterSet = parameterSetFor(keyType, parameterSet);
+  if (keyType === "hybrid") {
+    pq.hybridConfig = hybridConfigFor(
+      d.get<"string">("hybrid_key_type_pqc"),
+      parameterSet,
+      d.get<"string">("hybrid_key_type_ec"),
+    );
+    pq.parameterSet = parameterSet;
+  }
+  if (derived && !derivationSupported(keyType)) {
     throw invalidRequest(
       `key derivation and convergent encryption not supported for keys of type ${keyType}`,
     );
@@ -115,6 +148,7 @@ async function createKey(t: TransitState, req: LogicalRequest, d: FieldData): Pr
     exportable: d.get<"bool">("exportable"),
     allowPlaintextBackup: d.get<"bool">("allow_plaintext_backup"),
     autoRotatePeriod,
+    ...pq,
   });
   const resp = formatKeyring(ring);
   if (!created) addWarning(resp, `key ${name} already existed`);

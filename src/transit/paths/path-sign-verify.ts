@@ -11,7 +11,7 @@ import {
   verifyWithKeyring,
 } from "../keyring/asymmetric.ts";
 import { type HashName, hashInput, isHashName } from "../keyring/hashes.ts";
-import { hashSignatureInput, signingSupported } from "../keyring/key-types.ts";
+import { hashSignatureInput, isPqSigning, signingSupported } from "../keyring/key-types.ts";
 import type { Keyring } from "../keyring/keyring.ts";
 import type { TransitState } from "../state.ts";
 import { type BatchItem, batchItems, goType, itemString, throwBatchDecodeErrors } from "./batch.ts";
@@ -176,6 +176,14 @@ function signedBytes(ring: Keyring, args: ApiArgs, input: Uint8Array): Uint8Arra
   return hashSignatureInput(ring.type) && !args.prehashed ? hashInput(args.hash as HashName, input) : input;
 }
 
+/** The options of one item: signature_context (base64) reaches the post-quantum types' context. */
+function itemArgs(ring: Keyring, args: ApiArgs, signatureContext: string): ApiArgs {
+  if (!isPqSigning(ring.type) || signatureContext === "") return args;
+  const ctx = decodeStdBase64(signatureContext);
+  if (ctx === null) throw invalidRequest("failed to base64-decode signature_context");
+  return { ...args, signatureContext: ctx };
+}
+
 function decodeContext(raw: string): Uint8Array | undefined | null {
   if (raw === "") return undefined;
   return decodeStdBase64(raw);
@@ -240,7 +248,8 @@ async function signHandler(t: TransitState, req: LogicalRequest, d: FieldData): 
       return { error: msg, kind: invalidRequest(msg) };
     }
     try {
-      const sig = signWithKeyring(ring, keyVersion, context, signedBytes(ring, args, input), args);
+      const opts = itemArgs(ring, args, String(item["signature_context"] ?? ""));
+      const sig = signWithKeyring(ring, keyVersion, context, signedBytes(ring, args, input), opts);
       const out: Record<string, unknown> = { signature: sig.signature, key_version: sig.version };
       if (sig.publicKey !== undefined) out["publickey"] = encodeStdBase64(sig.publicKey);
       return out;
@@ -358,7 +367,8 @@ async function verifyHandler(t: TransitState, req: LogicalRequest, d: FieldData)
       return { error: msg, kind: invalidRequest(msg) };
     }
     try {
-      return { valid: verifyWithKeyring(ring, context, signedBytes(ring, args, input), sig, args) };
+      const opts = itemArgs(ring, args, String(item["signature_context"] ?? ""));
+      return { valid: verifyWithKeyring(ring, context, signedBytes(ring, args, input), sig, opts) };
     } catch (e) {
       return failure(e);
     }
