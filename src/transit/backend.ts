@@ -7,6 +7,7 @@ import { pathBackup } from "./paths/path-backup.ts";
 import { pathByokExport } from "./paths/path-byok.ts";
 import { pathCacheConfig } from "./paths/path-cache-config.ts";
 import { pathCreateCsr, pathImportCertChain } from "./paths/path-certificates.ts";
+import { pathCmac } from "./paths/path-cmac.ts";
 import { pathConfigKeys } from "./paths/path-config-keys.ts";
 import { pathDatakey } from "./paths/path-datakey.ts";
 import { pathDecrypt } from "./paths/path-decrypt.ts";
@@ -66,6 +67,7 @@ export function buildTransitBackend(t: TransitState, options: TransitOptions = {
       pathSign(t),
       pathVerify(t),
       pathHmac(t),
+      pathCmac(t),
       pathHash(),
       pathRandom(),
       pathExport(t),

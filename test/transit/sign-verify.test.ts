@@ -698,7 +698,7 @@ describe("bad input on sign and verify answers 4xx and changes nothing", () => {
         "verify/ec",
         { input: b64(MSG), cmac: "vault:v1:x" },
         400,
-        "CMAC operations are only supported in Vault Enterprise",
+        "key ec is not a supported CMAC key type: ecdsa-p256",
       ],
     ];
     for (const [path, data, status, error] of cases) {

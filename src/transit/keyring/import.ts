@@ -16,6 +16,7 @@ import {
   isRsa,
   isSymmetric,
   type KeyType,
+  rawAesKeySize,
   rsaBits,
 } from "./key-types.ts";
 import { cloneKeyring, type Keyring, type KeyVersion, nowRfc3339 } from "./keyring.ts";
@@ -160,11 +161,12 @@ export function importedEntry(ring: Keyring, key: Uint8Array, isPrivateKey: bool
   if (
     (type === "aes128-gcm96" && key.length !== 16) ||
     ((type === "aes256-gcm96" || type === "chacha20-poly1305") && key.length !== 32) ||
-    (type === "hmac" && (key.length < HMAC_MIN_KEY_SIZE || key.length > HMAC_MAX_KEY_SIZE))
+    (type === "hmac" && (key.length < HMAC_MIN_KEY_SIZE || key.length > HMAC_MAX_KEY_SIZE)) ||
+    (rawAesKeySize(type) > 0 && key.length !== rawAesKeySize(type))
   ) {
     throw new ImportError(`invalid key size ${key.length} bytes for key type ${type}`);
   }
-  if (isSymmetric(type) || type === "hmac") {
+  if (isSymmetric(type) || type === "hmac" || rawAesKeySize(type) > 0) {
     entry.key = Buffer.from(key);
     if (type === "hmac") entry.hmacKey = entry.key;
     return entry;

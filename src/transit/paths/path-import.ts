@@ -47,6 +47,12 @@ const IMPORTABLE: ReadonlySet<KeyType> = new Set<KeyType>([
   "rsa-3072",
   "rsa-4096",
   "hmac",
+  // Vault Enterprise imports the raw key bytes of its CMAC and CBC types like AES-GCM's.
+  "aes128-cmac",
+  "aes192-cmac",
+  "aes256-cmac",
+  "aes128-cbc",
+  "aes256-cbc",
 ]);
 
 /** KWP bounds of Tink's implementation, which Vault uses (16..8192-byte keys). */

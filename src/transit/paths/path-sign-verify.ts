@@ -16,6 +16,7 @@ import type { Keyring } from "../keyring/keyring.ts";
 import type { TransitState } from "../state.ts";
 import { type BatchItem, batchItems, goType, itemString, throwBatchDecodeErrors } from "./batch.ts";
 import { hmacVerify } from "./hmac-ops.ts";
+import { cmacVerify } from "./path-cmac.ts";
 
 /**
  * sign/:name(/:hash_algorithm) and verify/:name(/:hash_algorithm), as
@@ -330,7 +331,7 @@ async function verifyHandler(t: TransitState, req: LogicalRequest, d: FieldData)
   if (missing && cmacFound) throw invalidRequest("some elements of batch_input are missing 'cmac'");
   if (optionsSet === 0) throw invalidRequest("no batch_input elements have 'signature', 'hmac' or 'cmac'");
   if (hmacFound) return hmacVerify(t, req, d);
-  if (cmacFound) throw invalidRequest("CMAC operations are only supported in Vault Enterprise");
+  if (cmacFound) return cmacVerify(t, req, d);
 
   const args = apiArgs(d);
   const ring = await t.keyrings.get(req.storage, d.get<"string">("name"));
