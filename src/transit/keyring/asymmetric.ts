@@ -31,6 +31,7 @@ import {
   encodeStdBase64,
 } from "../../util/base64.ts";
 import { getKey, keyEntry } from "./derive.ts";
+import { type Ed25519Mode, ed25519ModeSign, ed25519ModeVerify } from "./ed25519-modes.ts";
 import type { HashName } from "./hashes.ts";
 import { type EcdsaKeyType, isEcdsa, isPqSigning, isRsa, signingSupported } from "./key-types.ts";
 import { type Keyring, type KeyVersion, versionPrefix } from "./keyring.ts";
@@ -56,6 +57,8 @@ export interface SignOptions {
   signatureAlgorithm: string;
   /** FIPS 204/205 (and composite) context: signature_context, for the post-quantum types. */
   signatureContext?: Uint8Array | undefined;
+  /** Ed25519ph / Ed25519ctx on an ed25519 key (absent or pure: RFC 8032 pure Ed25519). */
+  ed25519Mode?: Ed25519Mode | undefined;
 }
 
 export interface SigningResult {
@@ -182,7 +185,11 @@ export function signWithKeyring(
         throw internalError("key version has no private key");
       goKey = ed25519GoKey(entry.key);
     }
-    sig = ed25519Sign(goKey, input);
+    const mode = opts.ed25519Mode;
+    sig =
+      mode === undefined || mode.kind === "pure"
+        ? ed25519Sign(goKey, input)
+        : ed25519ModeSign(mode, goKey.subarray(0, 32), input);
   } else if (isRsa(ring.type)) {
     if (entry.privateKey === undefined) throw internalError("key version has no private key");
     sig = rsaSign(entry.privateKey, spkiOf(entry), input, opts);
@@ -274,7 +281,10 @@ export function verifyWithKeyring(
       pub = ed25519PublicKey(keyEntry(ring, version));
       if (pub === null) throw internalError("no Ed25519 public key on policy");
     }
-    return ed25519Verify(pub, input, sigBytes);
+    const mode = opts.ed25519Mode;
+    return mode === undefined || mode.kind === "pure"
+      ? ed25519Verify(pub, input, sigBytes)
+      : ed25519ModeVerify(mode, pub, input, sigBytes);
   }
   if (isRsa(ring.type)) {
     const spki = spkiOf(keyEntry(ring, version));

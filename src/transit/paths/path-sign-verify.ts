@@ -10,6 +10,7 @@ import {
   signWithKeyring,
   verifyWithKeyring,
 } from "../keyring/asymmetric.ts";
+import { ed25519Mode } from "../keyring/ed25519-modes.ts";
 import { type HashName, hashInput, isHashName } from "../keyring/hashes.ts";
 import { hashSignatureInput, isPqSigning, signingSupported } from "../keyring/key-types.ts";
 import type { Keyring } from "../keyring/keyring.ts";
@@ -161,17 +162,6 @@ function validateArgs(ring: Keyring, args: ApiArgs): void {
   }
 }
 
-/** _forbidEd25519EntBehavior: CE signs pure Ed25519 only. */
-function forbidEd25519Variants(ring: Keyring, args: ApiArgs, signatureContext: string): string | null {
-  if (ring.type !== "ed25519") return null;
-  if (args.prehashed) return "only Pure Ed25519 signatures supported, prehashed must be false";
-  if (args.hash === "sha2-512")
-    return "only Pure Ed25519 signatures supported, hash_alogithm should not be set";
-  if (signatureContext !== "")
-    return "only Pure Ed25519 signatures supported, signature_context must be empty";
-  return null;
-}
-
 /** The bytes a key signs: the digest for ECDSA and RSA (unless prehashed), the message for ed25519. */
 function signedBytes(ring: Keyring, args: ApiArgs, input: Uint8Array): Uint8Array {
   return hashSignatureInput(ring.type) && !args.prehashed ? hashInput(args.hash as HashName, input) : input;
@@ -179,9 +169,11 @@ function signedBytes(ring: Keyring, args: ApiArgs, input: Uint8Array): Uint8Arra
 
 /** The options of one item: signature_context (base64) reaches the post-quantum types' context. */
 function itemArgs(ring: Keyring, args: ApiArgs, signatureContext: string): ApiArgs {
-  if (!isPqSigning(ring.type) || signatureContext === "") return args;
-  const ctx = decodeStdBase64(signatureContext);
+  const ctx = signatureContext === "" ? undefined : decodeStdBase64(signatureContext);
   if (ctx === null) throw invalidRequest("failed to base64-decode signature_context");
+  // Vault Enterprise's Ed25519 variants: sha2-512 selects Ed25519ph, a context Ed25519ctx.
+  if (ring.type === "ed25519") return { ...args, ed25519Mode: ed25519Mode(args.hash, args.prehashed, ctx) };
+  if (!isPqSigning(ring.type) || ctx === undefined) return args;
   return { ...args, signatureContext: ctx };
 }
 
@@ -242,11 +234,6 @@ async function signHandler(t: TransitState, req: LogicalRequest, d: FieldData): 
         error: "failed to base64-decode context",
         kind: invalidRequest("failed to base64-decode context"),
       };
-    }
-    const forbidden = forbidEd25519Variants(ring, args, String(item["signature_context"] ?? ""));
-    if (forbidden !== null) {
-      const msg = `failed to parse batch item: ${forbidden}`;
-      return { error: msg, kind: invalidRequest(msg) };
     }
     try {
       const opts = itemArgs(ring, args, String(item["signature_context"] ?? ""));
@@ -361,8 +348,6 @@ async function verifyHandler(t: TransitState, req: LogicalRequest, d: FieldData)
       if (sigContext !== undefined && typeof sigContext !== "string") {
         throw new Error(`failed to parse batch item: expected string for key="signature_context"`);
       }
-      const forbidden = forbidEd25519Variants(ring, args, sigContext ?? "");
-      if (forbidden !== null) throw new Error(`failed to parse batch item: ${forbidden}`);
     } catch (e) {
       const msg = `failed to parse item: ${(e as Error).message}`;
       return { error: msg, kind: invalidRequest(msg) };
