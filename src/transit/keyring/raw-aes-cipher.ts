@@ -53,7 +53,6 @@ export function sealRawAes(
     const iv = opts.iv ?? cbcGenerateIv();
     return concat(iv, cbcEncrypt(cbcKey(ring, version), iv, plaintext));
   }
-  if (opts.iv !== undefined) throw userError(`iv is only supported for AES-CBC keys, not ${ring.type}`);
   if (opts.nonce !== undefined && opts.nonce.length > 0) throw userError("nonce provided when not allowed");
   const convergentVersion = convergentVersionOf(ring, version);
   const hmacBytes = convergentVersion > 2 ? 32 : 0;

@@ -5,7 +5,7 @@ import { rsaDecrypt as rsaDecryptRaw, rsaEncrypt as rsaEncryptRaw } from "../../
 import { internalError, userError } from "../../framework/errors.ts";
 import { decodeStdBase64, encodeStdBase64 } from "../../util/base64.ts";
 import { getKey, keyEntry } from "./derive.ts";
-import { decryptionSupported, encryptionSupported, isRsa, isSymmetric } from "./key-types.ts";
+import { decryptionSupported, encryptionSupported, isCbc, isRsa, isSymmetric } from "./key-types.ts";
 import { CURRENT_CONVERGENT_VERSION, convergentVersionOf, type Keyring, versionPrefix } from "./keyring.ts";
 import { isRawAesCipher, openRawAes, sealRawAes } from "./raw-aes-cipher.ts";
 
@@ -47,6 +47,9 @@ export function encrypt(
   if (!encryptionSupported(ring.type))
     throw userError(`message encryption not supported for key type ${ring.type}`);
   const version = encryptionVersion(ring, requestedVersion);
+  if (opts.iv !== undefined && !isCbc(ring.type)) {
+    throw userError(`iv is only supported for AES-CBC keys, not ${ring.type}`);
+  }
   let sealed: Uint8Array;
   if (isSymmetric(ring.type)) {
     sealed = sealSymmetric(ring, ring.type, version, plaintext, opts);

@@ -15,6 +15,8 @@ export interface CipherItem {
   associatedData: string;
   reference: string;
   paddingScheme: string;
+  /** AES-CBC encrypt only: the caller's IV, base64 (Vault Enterprise 1.21). */
+  iv: string;
   /** Set when the item is already known to fail (Vault fills Error before touching the key). */
   error?: string;
   decodedPlaintext?: Buffer;
@@ -48,6 +50,7 @@ export function readCipherItems(d: FieldData, mode: CipherMode): { items: Cipher
         associatedData: itemString(item, i, "associated_data", errors),
         reference: itemString(item, i, "reference", errors),
         paddingScheme: itemString(item, i, "padding_scheme", errors),
+        iv: itemString(item, i, "iv", errors),
       };
     });
     throwBatchDecodeErrors(errors);
@@ -63,6 +66,7 @@ export function readCipherItems(d: FieldData, mode: CipherMode): { items: Cipher
     associatedData: has("associated_data") ? d.get<"string">("associated_data") : "",
     reference: "",
     paddingScheme: has("padding_scheme") ? d.get<"string">("padding_scheme") : "",
+    iv: has("iv") ? d.get<"string">("iv") : "",
   };
   if (mode === "encrypt") {
     const [plaintext, given] = d.getOk("plaintext");
@@ -132,6 +136,11 @@ export function itemOptions(item: CipherItem, index: number, type: KeyType): Cip
       );
     }
     opts.associatedData = aad;
+  }
+  if (item.iv !== "") {
+    const iv = decodeStdBase64(item.iv);
+    if (iv === null) throw userError(`'[${index}].iv' is not valid base64`);
+    opts.iv = iv;
   }
   return opts;
 }

@@ -73,6 +73,11 @@ export function pathEncrypt(t: TransitState): PathDefinition {
         description:
           "When using an AEAD cipher mode, such as AES-GCM, this parameter allows passing associated data (AD/AAD) into the encryption function; this data must be passed on subsequent decryption requests but can be transited in plaintext.",
       },
+      iv: {
+        type: "string",
+        description:
+          "Base64 encoded 16-byte initialization vector for AES-CBC keys (aes128-cbc, aes256-cbc); drawn at random when absent. Not valid for other key types.",
+      },
       batch_input: {
         type: "slice",
         description:
