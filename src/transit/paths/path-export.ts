@@ -109,6 +109,8 @@ export function exportKey(ring: Keyring, entry: KeyVersion, type: ExportType): s
       if (isEcdsa(ring.type)) return ecPrivateSec1Pem(entry);
       if (ring.type === "ed25519") return entry.key === undefined ? "" : encodeStdBase64(entry.key);
       if (isRsa(ring.type)) return rsaPrivatePkcs1Pem(entry);
+      // A hybrid key's private half is two keys whose export encoding Vault Enterprise does not show.
+      if (ring.type === "hybrid") throw invalidRequest("signing-key export is not supported for hybrid keys");
       if (isPqSigning(ring.type)) return entry.pqKey === undefined ? "" : encodeStdBase64(entry.pqKey);
       return unknown();
     case "public-key":
