@@ -137,7 +137,19 @@ function fieldValue(name: string, ciphertexts: string[]): fc.Arbitrary<unknown> 
       "",
       "AES256-GCM96",
       "managed_key",
+      "aes256-gcm-siv",
+      "aes128-cbc",
+      "aes256-cmac",
+      "ml-dsa",
+      "slh-dsa",
+      "hybrid",
     ),
+    parameter_set: fc.constantFrom("", "44", "65", "87", "66", "sha2-128f", "SLH-DSA-SHA2-128s", "x"),
+    hybrid_key_type_pqc: fc.constantFrom("", "ml-dsa", "slh-dsa", "ml-kem"),
+    hybrid_key_type_ec: fc.constantFrom("", "ecdsa-p256", "ed25519", "rsa-2048", "x25519"),
+    iv: base64ish(),
+    signature_context: base64ish(),
+    mac_length: fc.constantFrom(0, 1, 8, 16, 17, -1, "8", "x"),
     key_size: fc.constantFrom(0, 16, 32, 64, 513, -1, "x"),
     auto_rotate_period: fc.constantFrom(0, 59, 3600, "1h", "30m", "-1h", "forever", 2 ** 40),
     batch_input: fc.oneof(
@@ -333,6 +345,12 @@ describe("every bit flipped and every length truncated", () => {
     ["chacha20-poly1305", { type: "chacha20-poly1305" }, {}],
     ["aes256-gcm96 derived", { derived: true }, { context: b64("ctx") }],
     ["aes256-gcm96 convergent", { derived: true, convergent_encryption: true }, { context: b64("ctx") }],
+    ["aes256-gcm-siv", { type: "aes256-gcm-siv" }, {}],
+    [
+      "aes256-gcm-siv convergent",
+      { type: "aes256-gcm-siv", derived: true, convergent_encryption: true },
+      { context: b64("ctx") },
+    ],
   ];
 
   for (const [name, create, extra] of SYMMETRIC) {
@@ -379,6 +397,42 @@ describe("every bit flipped and every length truncated", () => {
       }
     }, 120_000);
   }
+
+  // Post-quantum signatures are kilobytes: one bit in every 64th byte, and every truncation.
+  for (const create of [
+    { type: "ml-dsa", parameter_set: "44" },
+    { type: "hybrid", hybrid_key_type_pqc: "ml-dsa", hybrid_key_type_ec: "ecdsa-p256", parameter_set: "44" },
+  ]) {
+    it(`${create.type}: sampled mutant signatures verify false`, async () => {
+      const e = new TestEngine();
+      await e.write("keys/s", create);
+      const input = b64("signed message");
+      const sig = String((await e.write("sign/s", { input })).data["signature"]);
+      const raw = Buffer.from(sig.slice("vault:v1:".length), "base64");
+      const sampled = [...mutants(raw)].filter(
+        (_, i) => (i < raw.length * 8 && i % 512 === 0) || (i >= raw.length * 8 && i % 97 === 0),
+      );
+      for (const m of sampled) {
+        mutations++;
+        const out = await e.write("verify/s", { input, signature: `vault:v1:${m.toString("base64")}` });
+        expect(out.status === 400 || out.data["valid"] === false, `${out.status} ${out.error}`).toBe(true);
+      }
+    }, 120_000);
+  }
+
+  it("aes128-cmac: every mutant CMAC verifies false", async () => {
+    const e = new TestEngine();
+    await e.write("keys/c", { type: "aes128-cmac" });
+    const input = b64("cmac'd message");
+    const tag = String((await e.write("cmac/c", { input })).data["cmac"]);
+    const raw = Buffer.from(tag.slice("vault:v1:".length), "base64");
+    for (const m of mutants(raw)) {
+      mutations++;
+      const out = await e.write("verify/c", { input, cmac: `vault:v1:${m.toString("base64")}` });
+      expect(out.status === 400 || out.data["valid"] === false, `${out.status} ${out.error}`).toBe(true);
+      expect(out.status).toBeLessThan(500);
+    }
+  });
 
   it("hmac: every mutant HMAC verifies false", async () => {
     const e = new TestEngine();
