@@ -45,14 +45,6 @@ const KEY_TYPE_NUMBERS: Readonly<Record<string, Numbering>> = {
 /** Vault's numbers for types no build of this engine holds, named in the refusal. */
 const VAULT_ONLY_NAMES: Readonly<Record<number, string>> = {
   10: "managed_key",
-  12: "aes128-cmac",
-  13: "aes256-cmac",
-  14: "ml-dsa",
-  15: "hybrid",
-  16: "aes192-cmac",
-  17: "slh-dsa",
-  18: "aes128-cbc",
-  19: "aes256-cbc",
 };
 
 const ENGINE_NAME: Record<Engine, string> = { vault: "Vault", openbao: "OpenBao" };

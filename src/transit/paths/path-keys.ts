@@ -44,7 +44,7 @@ export function pathKeys(t: TransitState): PathDefinition {
         type: "string",
         default: "aes256-gcm96",
         description:
-          'The type of key to create. Currently, "aes128-gcm96" (symmetric), "aes256-gcm96" (symmetric), "ecdsa-p256" (asymmetric), "ecdsa-p384" (asymmetric), "ecdsa-p521" (asymmetric), "ed25519" (asymmetric), "rsa-2048" (asymmetric), "rsa-3072" (asymmetric), "rsa-4096" (asymmetric), "hmac" are supported. Defaults to "aes256-gcm96".',
+          'The type of key to create. Currently, "aes128-gcm96" (symmetric), "aes256-gcm96" (symmetric), "ecdsa-p256" (asymmetric), "ecdsa-p384" (asymmetric), "ecdsa-p521" (asymmetric), "ed25519" (asymmetric), "rsa-2048" (asymmetric), "rsa-3072" (asymmetric), "rsa-4096" (asymmetric), "hmac", "aes128-cmac", "aes192-cmac", "aes256-cmac" (CMAC), "ml-dsa", "slh-dsa", "hybrid" (post-quantum, asymmetric), "aes128-cbc", "aes256-cbc" (unauthenticated, legacy) and "aes256-gcm-siv" (symmetric, nonce-misuse resistant) are supported. Defaults to "aes256-gcm96".',
       },
       derived: {
         type: "bool",
