@@ -1,8 +1,8 @@
+import { pemEncode } from "../../crypto/keys.ts";
 import { internalError } from "../../framework/errors.ts";
 import type { PathDefinition } from "../../framework/path.ts";
 import type { Storage } from "../../framework/storage.ts";
 import { publicKeyObject } from "../keyring/asymmetric.ts";
-import { pemEncode } from "../keyring/key-encodings.ts";
 import { type Keyring, newKeyring } from "../keyring/keyring.ts";
 import { generateKeyVersion } from "../keyring/material.ts";
 import { withVersion } from "../keyring/operations.ts";
