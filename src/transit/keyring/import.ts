@@ -2,12 +2,12 @@ import { randomBytes } from "../../crypto/hash.ts";
 import {
   type KeyObject,
   pemDecode,
+  pemEncode,
   privateKeyObject as pkcs8KeyObject,
   publicKeyObject as spkiKeyObject,
   toPublicKeyObject,
 } from "../../crypto/keys.ts";
 import { privateKeyMissing, publicKeyObject } from "./asymmetric.ts";
-import { pemEncode } from "./key-encodings.ts";
 import {
   type EcdsaKeyType,
   HMAC_MAX_KEY_SIZE,
