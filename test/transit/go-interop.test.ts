@@ -6,6 +6,8 @@
  * signatures made by Go's crypto; they restore here and decrypt/verify. In
  * the other direction our blobs decode in Go with DisallowUnknownFields and
  * their keys decrypt and verify what this engine produced.
+ * For an OpenBao host the blobs decode with OpenBao's Policy fields and
+ * carry its key type numbers.
  * Skipped (with the reason) when no Go toolchain is installed.
  */
 import { spawnSync } from "node:child_process";
@@ -14,6 +16,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { createTransitBackend } from "../../src/transit/backend.ts";
 import { b64, TestEngine, unb64 } from "../helpers/engine.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -22,7 +25,7 @@ const work = mkdtempSync(join(tmpdir(), "transit-go-interop-"));
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function runGo(mode: "make" | "check", input = ""): Record<string, string> {
+function runGo(mode: "make" | "check" | "check-openbao", input = ""): Record<string, string> {
   copyFileSync(join(HERE, "go-interop", "keydata.go"), join(work, "keydata.go"));
   const r = spawnSync("go", ["run", "keydata.go", mode], {
     cwd: work,
@@ -118,5 +121,20 @@ describe.skipIf(!hasGo)("backups between Go's encoding/json and this engine (no 
       ed_sig: "ok",
       hmac: "ok",
     });
+  }, 300_000);
+
+  it("for an OpenBao host our blobs carry OpenBao's fields exactly and its numbering (hmac 10)", async () => {
+    const e = new TestEngine(createTransitBackend({ hostEngine: "openbao" }));
+    const opts = { exportable: true, allow_plaintext_backup: true };
+    await e.write("keys/aes", opts);
+    await e.write("keys/hmac", { ...opts, type: "hmac" });
+    const message = "made for OpenBao";
+    const input = {
+      message,
+      hmac_mac: String((await e.write("hmac/hmac", { input: b64(message) })).data["hmac"]),
+      aes: String((await e.read("backup/aes")).data["backup"]),
+      hmac: String((await e.read("backup/hmac")).data["backup"]),
+    };
+    expect(runGo("check-openbao", JSON.stringify(input))).toEqual({ aes: "type 0", hmac: "type 10" });
   }, 300_000);
 });

@@ -6,10 +6,12 @@ import type { TransitState } from "../state.ts";
 const KEY_NAME = /^\w(?:[\w.-]*\w)?$/;
 
 /**
- * restore(/:name): a backup in Vault's format becomes a key, under its own
- * name or the one given; an existing key is replaced only with force
- * (keysutil LockManager.RestorePolicy). The whole blob is checked before
- * anything is written.
+ * restore(/:name): a backup written by Vault, OpenBao or this engine (either
+ * engine's key type numbering, told apart by the blob's content; see
+ * keyring/backup-numbering.ts) becomes a key, under its own name or the
+ * one given; an existing key is replaced only with force (keysutil
+ * LockManager.RestorePolicy). The whole blob is checked before anything is
+ * written.
  */
 export function pathRestore(t: TransitState): PathDefinition {
   return {

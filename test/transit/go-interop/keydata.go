@@ -10,6 +10,8 @@
 //
 //	go run keydata.go make   > fixtures.json   (blobs + ciphertexts/signatures made here)
 //	go run keydata.go check  < ours.json       (our blobs + our ciphertexts/signatures, checked here)
+//	go run keydata.go check-openbao < ours.json (our blobs for an OpenBao host, read with OpenBao's
+//	                                             Policy tags from openbao/openbao sdk/helper/keysutil)
 package main
 
 import (
@@ -90,6 +92,72 @@ type Policy struct {
 	AllowImportedKeyRotation bool
 	ParameterSet             string
 	HybridConfig             HybridKeyConfig
+}
+
+// OpenBao's Policy: Vault's fields up to AllowImportedKeyRotation, then soft_deleted
+// (no ParameterSet, HybridConfig); its KeyType numbers hmac 10.
+type baoPolicy struct {
+	Name                     string              `json:"name"`
+	Key                      []byte              `json:"key,omitempty"`
+	KeySize                  int                 `json:"key_size,omitempty"`
+	Keys                     map[string]KeyEntry `json:"keys"`
+	Derived                  bool                `json:"derived"`
+	KDF                      int                 `json:"kdf"`
+	ConvergentEncryption     bool                `json:"convergent_encryption"`
+	Exportable               bool                `json:"exportable"`
+	MinDecryptionVersion     int                 `json:"min_decryption_version"`
+	MinEncryptionVersion     int                 `json:"min_encryption_version"`
+	LatestVersion            int                 `json:"latest_version"`
+	ArchiveVersion           int                 `json:"archive_version"`
+	ArchiveMinVersion        int                 `json:"archive_min_version"`
+	MinAvailableVersion      int                 `json:"min_available_version"`
+	DeletionAllowed          bool                `json:"deletion_allowed"`
+	ConvergentVersion        int                 `json:"convergent_version"`
+	Type                     int                 `json:"type"`
+	BackupInfo               *BackupInfo         `json:"backup_info"`
+	RestoreInfo              *BackupInfo         `json:"restore_info"`
+	AllowPlaintextBackup     bool                `json:"allow_plaintext_backup"`
+	VersionTemplate          string              `json:"version_template"`
+	StoragePrefix            string              `json:"storage_prefix"`
+	AutoRotatePeriod         time.Duration       `json:"auto_rotate_period"`
+	Imported                 bool
+	AllowImportedKeyRotation bool
+	SoftDeleted              bool `json:"soft_deleted"`
+}
+
+type baoKeyData struct {
+	Policy       *baoPolicy    `json:"policy"`
+	ArchivedKeys *archivedKeys `json:"archived_keys"`
+}
+
+// Our blobs written for an OpenBao host: OpenBao's fields exactly, OpenBao's type numbers.
+func checkOpenBao() {
+	var in map[string]string
+	must(json.NewDecoder(os.Stdin).Decode(&in))
+	res := map[string]string{}
+	for _, name := range []string{"aes", "hmac"} {
+		raw, err := base64.StdEncoding.DecodeString(in[name])
+		if err != nil {
+			res[name] = "error: " + err.Error()
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		var kd baoKeyData
+		if err := dec.Decode(&kd); err != nil {
+			res[name] = "error: " + err.Error()
+			continue
+		}
+		res[name] = fmt.Sprintf("type %d", kd.Policy.Type)
+		if name == "hmac" {
+			m := hmac.New(sha256.New, kd.Policy.Keys[strconv.Itoa(kd.Policy.LatestVersion)].Key)
+			m.Write([]byte(in["message"]))
+			if "vault:v1:"+base64.StdEncoding.EncodeToString(m.Sum(nil)) != in["hmac_mac"] {
+				res[name] += ", mac mismatch"
+			}
+		}
+	}
+	must(json.NewEncoder(os.Stdout).Encode(res))
 }
 
 type archivedKeys struct {
@@ -326,6 +394,10 @@ func check() {
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "check" {
 		check()
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "check-openbao" {
+		checkOpenBao()
 		return
 	}
 	make_()
