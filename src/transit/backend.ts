@@ -21,6 +21,7 @@ import { pathRestore } from "./paths/path-restore.ts";
 import { pathRewrap } from "./paths/path-rewrap.ts";
 import { pathRotate } from "./paths/path-rotate.ts";
 import { pathSign, pathVerify } from "./paths/path-sign-verify.ts";
+import { pathSoftDelete, pathSoftDeleteRestore } from "./paths/path-soft-delete.ts";
 import { pathTrim } from "./paths/path-trim.ts";
 import { pathWrappingKey } from "./paths/path-wrapping-key.ts";
 import { MIN_CACHE_SIZE, TransitState } from "./state.ts";
@@ -51,6 +52,8 @@ export function buildTransitBackend(t: TransitState, options: TransitOptions = {
       pathRotate(t),
       pathRewrap(t),
       pathKeys(t),
+      pathSoftDelete(t),
+      pathSoftDeleteRestore(t),
       pathListKeys(),
       pathKeysConfig(t),
       pathEncrypt(t),

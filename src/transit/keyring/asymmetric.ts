@@ -16,7 +16,7 @@ import {
 import { getKey, keyEntry } from "./derive.ts";
 import { HASH_SIZE, type HashName } from "./hashes.ts";
 import { type EcdsaKeyType, isEcdsa, isRsa, signingSupported } from "./key-types.ts";
-import { type Keyring, type KeyVersion, versionPrefix } from "./keyring.ts";
+import { type Keyring, type KeyVersion, refuseSoftDeleted, versionPrefix } from "./keyring.ts";
 import {
   RsaSignatureError,
   signPkcs1v15,
@@ -198,6 +198,7 @@ export function signWithKeyring(
   input: Uint8Array,
   opts: SignOptions,
 ): SigningResult {
+  refuseSoftDeleted(ring);
   if (!signingSupported(ring.type))
     throw userError(`message signing not supported for key type ${ring.type}`);
   const version = signingVersion(ring, requestedVersion);
@@ -286,6 +287,7 @@ export function verifyWithKeyring(
   signature: string,
   opts: SignOptions,
 ): boolean {
+  refuseSoftDeleted(ring);
   if (!signingSupported(ring.type)) {
     throw userError(`message verification not supported for key type ${ring.type}`);
   }

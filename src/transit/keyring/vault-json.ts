@@ -5,6 +5,7 @@ import { privateKeyMissing, privateKeyObject, publicKeyObject } from "./asymmetr
 import { encodeGoJson, type GoJsonInput, type GoJsonValue, JsonNumber, parseGoJson } from "./go-json.ts";
 import { bigintToBase64Url, jwkBigints, pemEncode } from "./key-encodings.ts";
 import {
+  backupTypeId,
   type EcdsaKeyType,
   HMAC_MAX_KEY_SIZE,
   HMAC_MIN_KEY_SIZE,
@@ -12,8 +13,8 @@ import {
   isRsa,
   isSymmetric,
   keyTypeFromVaultId,
+  OPENBAO_XCHACHA20_TYPE_ID,
   rsaBits,
-  VAULT_KEY_TYPE_ID,
 } from "./key-types.ts";
 import { type BackupRecord, type Keyring, type KeyVersion, newKeyring } from "./keyring.ts";
 
@@ -178,7 +179,7 @@ export function toVaultBackup(ring: Keyring): string {
     min_available_version: ring.minAvailableVersion,
     deletion_allowed: ring.deletionAllowed,
     convergent_version: ring.convergentVersion,
-    type: VAULT_KEY_TYPE_ID[ring.type],
+    type: backupTypeId(ring.type),
     backup_info: recordJson(ring.backupInfo),
     restore_info: recordJson(ring.restoreInfo),
     allow_plaintext_backup: ring.allowPlaintextBackup,
@@ -448,7 +449,12 @@ export function fromVaultBackup(blob: string, name: string): Keyring {
   if (!isObj(doc) || !isObj(field(doc, "policy"))) throw new BackupFormatError("backup has no policy");
   const p = field(doc, "policy") as Obj;
   const typeId = int(p, "type");
-  const type = keyTypeFromVaultId(typeId);
+  // Interim until the Vault/OpenBao numbering is decided by content: 11 without a key_size is
+  // OpenBao's xchacha20 (Vault's hmac policies always carry their key size).
+  const type =
+    typeId === OPENBAO_XCHACHA20_TYPE_ID && int(p, "key_size") === 0
+      ? "xchacha20-poly1305"
+      : keyTypeFromVaultId(typeId);
   if (type === undefined) throw new BackupFormatError(`unsupported key type ${typeId}`);
   const template = str(p, "version_template");
   if (template !== "" && template !== "vault:v{{version}}:") {
