@@ -56,7 +56,9 @@ export type RsaKeyType = "rsa-2048" | "rsa-3072" | "rsa-4096";
 export type EcdsaKeyType = "ecdsa-p256" | "ecdsa-p384" | "ecdsa-p521";
 
 export function isSymmetric(t: KeyType): t is SymmetricKeyType {
-  return t === "aes128-gcm96" || t === "aes256-gcm96" || t === "chacha20-poly1305" || t === "xchacha20-poly1305";
+  return (
+    t === "aes128-gcm96" || t === "aes256-gcm96" || t === "chacha20-poly1305" || t === "xchacha20-poly1305"
+  );
 }
 
 export function isRsa(t: KeyType): t is RsaKeyType {

@@ -1,8 +1,8 @@
 import { constants, createHmac, createPublicKey, publicEncrypt } from "node:crypto";
-import { type AeadAlgorithm, NONCE_SIZE, open, seal, sealTransient } from "../../crypto/aead.ts";
+import { NONCE_SIZE, open, seal, sealTransient } from "../../crypto/aead.ts";
 import { randomPooled } from "../../crypto/random-pool.ts";
-import { openX, randomXNonce, sealX, XNONCE_SIZE } from "../../crypto/xchacha.ts";
 import { rsaDecrypt as rsaDecryptRaw } from "../../crypto/rsa.ts";
+import { openX, randomXNonce, sealX, XNONCE_SIZE } from "../../crypto/xchacha.ts";
 import { internalError, userError } from "../../framework/errors.ts";
 import { decodeStdBase64, encodeStdBase64 } from "../../util/base64.ts";
 import { getKey, keyEntry } from "./derive.ts";
@@ -183,7 +183,12 @@ export function decrypt(ring: Keyring, value: string, opts: CipherOptions): Buff
   }
   if (ring.type === "xchacha20-poly1305") {
     if (decoded.length < XNONCE_SIZE) throw userError("invalid ciphertext length");
-    const plain = openX(encKey, decoded.subarray(0, XNONCE_SIZE), decoded.subarray(XNONCE_SIZE), opts.associatedData);
+    const plain = openX(
+      encKey,
+      decoded.subarray(0, XNONCE_SIZE),
+      decoded.subarray(XNONCE_SIZE),
+      opts.associatedData,
+    );
     if (plain === null) throw userError("chacha20poly1305: message authentication failed");
     return plain;
   }
