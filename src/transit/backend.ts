@@ -1,6 +1,7 @@
 import { Backend } from "../framework/backend.ts";
+import type { Storage } from "../framework/storage.ts";
 import { type Logger, nullLogger } from "../util/logger.ts";
-import { AutoRotator } from "./auto-rotate.ts";
+import { AutoRotator, type ClusterView } from "./auto-rotate.ts";
 import { POLICY_PREFIX } from "./keyring/manager.ts";
 import { pathBackup } from "./paths/path-backup.ts";
 import { pathByokExport } from "./paths/path-byok.ts";
@@ -24,12 +25,14 @@ import { pathSign, pathVerify } from "./paths/path-sign-verify.ts";
 import { pathSoftDelete, pathSoftDeleteRestore } from "./paths/path-soft-delete.ts";
 import { pathTrim } from "./paths/path-trim.ts";
 import { pathWrappingKey } from "./paths/path-wrapping-key.ts";
-import { MIN_CACHE_SIZE, TransitState } from "./state.ts";
+import { CONFIG_CACHE_PATH, MIN_CACHE_SIZE, TransitState } from "./state.ts";
 
 export interface TransitOptions {
   logger?: Logger;
   /** The plugin's version, reported to Vault. */
   version?: string;
+  /** The host's SystemView (replication state, local mount); absent: a single node, periodic work runs. */
+  system?: ClusterView;
 }
 
 export const TRANSIT_HELP =
@@ -41,8 +44,14 @@ export function createTransitBackend(options: TransitOptions = {}): Backend {
   return buildTransitBackend(t, options);
 }
 
+async function applyStoredCacheSize(t: TransitState, storage: Storage): Promise<void> {
+  const size = await t.readCacheSize(storage);
+  t.keyrings.setCacheSize(size !== 0 && size < MIN_CACHE_SIZE ? MIN_CACHE_SIZE : size);
+}
+
 export function buildTransitBackend(t: TransitState, options: TransitOptions = {}): Backend {
-  const rotator = new AutoRotator(t);
+  let cacheSizeStale = false;
+  const rotator = new AutoRotator(t, options.system);
   return new Backend({
     help: TRANSIT_HELP,
     type: "logical",
@@ -77,14 +86,24 @@ export function buildTransitBackend(t: TransitState, options: TransitOptions = {
       pathCreateCsr(t),
       pathImportCertChain(t),
     ],
-    initialize: async (storage) => {
-      const size = await t.readCacheSize(storage);
-      t.keyrings.setCacheSize(size !== 0 && size < MIN_CACHE_SIZE ? MIN_CACHE_SIZE : size);
+    initialize: (storage) => applyStoredCacheSize(t, storage),
+    periodic: async (storage) => {
+      // Reading is allowed on every node: a cache size changed on the active node applies here too.
+      if (cacheSizeStale) {
+        cacheSizeStale = false;
+        await applyStoredCacheSize(t, storage);
+      }
+      await rotator.tick(storage);
     },
-    periodic: (storage) => rotator.tick(storage),
+    // Every value cached from storage is dropped with its entry: keyrings (the wrapping key is the
+    // keyring import/wrapping-key) and the due-time index through the manager's watchers, the cache
+    // size through a re-read at the next tick. config/keys is read from storage on every use.
     invalidate: (key) => {
       if (key.startsWith(POLICY_PREFIX)) t.keyrings.invalidate(key.slice(POLICY_PREFIX.length));
-      else if (key === "config/cache") t.keyrings.invalidateAll();
+      else if (key === CONFIG_CACHE_PATH || key.startsWith("cache-config/")) {
+        cacheSizeStale = true;
+        t.keyrings.invalidateAll();
+      }
     },
   });
 }
