@@ -10,6 +10,7 @@ import { pathCreateCsr, pathImportCertChain } from "./paths/path-certificates.ts
 import { pathConfigKeys } from "./paths/path-config-keys.ts";
 import { pathDatakey } from "./paths/path-datakey.ts";
 import { pathDecrypt } from "./paths/path-decrypt.ts";
+import { pathDeriveKey } from "./paths/path-derive-key.ts";
 import { pathEncrypt } from "./paths/path-encrypt.ts";
 import { pathExport } from "./paths/path-export.ts";
 import { pathHash } from "./paths/path-hash.ts";
@@ -68,6 +69,7 @@ export function buildTransitBackend(t: TransitState, options: TransitOptions = {
       pathEncrypt(t),
       pathDecrypt(t),
       pathDatakey(t),
+      pathDeriveKey(t),
       pathTrim(t),
       pathCacheConfig(t),
       pathConfigKeys(t),
