@@ -996,11 +996,12 @@ func dueKey(name string, h *host) error {
 	if err := json.Unmarshal(raw, &blob); err != nil {
 		return err
 	}
-	past := time.Now().Add(-2 * time.Hour).UTC().Format(time.RFC3339Nano)
+	// keysutil.KeyEntry: "time" is the RFC 3339 creation time, "creation_time" the older Unix seconds.
+	past := time.Now().Add(-2 * time.Hour).UTC()
 	age := func(entry interface{}) {
-		if e, ok := entry.(map[string]interface{}); ok && e["creation_time"] != nil && e["creation_time"] != "0001-01-01T00:00:00Z" {
-			e["creation_time"] = past
-			e["time"] = past
+		if e, ok := entry.(map[string]interface{}); ok && e["time"] != nil && e["time"] != "0001-01-01T00:00:00Z" {
+			e["time"] = past.Format(time.RFC3339Nano)
+			e["creation_time"] = float64(past.Unix())
 		}
 	}
 	policy, _ := blob["policy"].(map[string]interface{})
