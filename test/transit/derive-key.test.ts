@@ -101,6 +101,22 @@ describe("derive-key (OpenBao ECDH)", () => {
       500,
       "error importing key: invalid key size 32 bytes for key type aes128-gcm96",
     ]);
+    // A soft-deleted destination refuses the import (OpenBao: a plain error, 500); the base key's
+    // state is not checked by DeriveKeyECDH.
+    await e.request("delete", "keys/x/soft-delete");
+    await e.request("delete", "keys/base/soft-delete");
+    const softDeleted = await e.write("derive-key/x", {
+      base_key_name: "base",
+      peer_public_key: p.pem,
+      derived_key_type: "xchacha20-poly1305",
+    });
+    expect([softDeleted.status, softDeleted.error]).toEqual([
+      500,
+      "error importing key: refusing to use soft-deleted key",
+    ]);
+    expect(
+      (await e.write("derive-key/fresh", { base_key_name: "base", peer_public_key: p.pem })).status,
+    ).toBe(204);
   });
 
   it("refuses as OpenBao does, with its texts", async () => {

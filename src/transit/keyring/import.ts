@@ -215,6 +215,7 @@ export function checkVersionCanBeUpdated(ring: Keyring, version: number, isPriva
 
 /** keysutil Policy.ImportPrivateKeyForVersion: the private key must match the version's public key. */
 export function withPrivateKeyForVersion(ring: Keyring, version: number, key: Uint8Array): Keyring {
+  if (ring.softDeleted === true) throw new ImportError(ERR_SOFT_DELETED);
   const entry = ring.versions.get(version);
   if (entry === undefined) throw new ImportError("no such key version");
   const parsed = parsePkcs8(key);
