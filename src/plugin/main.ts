@@ -65,8 +65,8 @@ async function main(): Promise<void> {
     env,
     logger,
     version: PLUGIN_VERSION,
-    factory: ({ logger: l }) =>
-      createTransitBackend({ logger: l.named("transit"), version: PLUGIN_VERSION, hostEngine }),
+    factory: ({ logger: l, system }) =>
+      createTransitBackend({ logger: l.named("transit"), version: PLUGIN_VERSION, hostEngine, system }),
     writeHandshake: (line) => process.stdout.write(line),
     onExit: exitAfterFlush,
   });

@@ -33,7 +33,7 @@ import {
 import { getKey, keyEntry } from "./derive.ts";
 import type { HashName } from "./hashes.ts";
 import { type EcdsaKeyType, isEcdsa, isRsa, signingSupported } from "./key-types.ts";
-import { type Keyring, type KeyVersion, versionPrefix } from "./keyring.ts";
+import { type Keyring, type KeyVersion, refuseSoftDeleted, versionPrefix } from "./keyring.ts";
 import { ERR_TOO_OLD } from "./symmetric.ts";
 
 /**
@@ -153,6 +153,7 @@ export function signWithKeyring(
   input: Uint8Array,
   opts: SignOptions,
 ): SigningResult {
+  refuseSoftDeleted(ring);
   if (!signingSupported(ring.type))
     throw userError(`message signing not supported for key type ${ring.type}`);
   const version = signingVersion(ring, requestedVersion);
@@ -237,6 +238,7 @@ export function verifyWithKeyring(
   signature: string,
   opts: SignOptions,
 ): boolean {
+  refuseSoftDeleted(ring);
   if (!signingSupported(ring.type)) {
     throw userError(`message verification not supported for key type ${ring.type}`);
   }

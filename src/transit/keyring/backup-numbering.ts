@@ -61,7 +61,7 @@ export class KeyTypeNumberError extends Error {}
 function numberingOf(type: string, table: Readonly<Record<string, Numbering>>): Numbering | undefined {
   const line = table[type];
   if (line !== undefined || table !== KEY_TYPE_NUMBERS || !isKeyType(type)) return line;
-  return { vault: VAULT_KEY_TYPE_ID[type] };
+  return type === "xchacha20-poly1305" ? undefined : { vault: VAULT_KEY_TYPE_ID[type] };
 }
 
 /** The number `engine`'s keysutil gives `type` (or this engine's own number for a type neither has). */

@@ -18,7 +18,7 @@ import {
   type KeyType,
   rsaBits,
 } from "./key-types.ts";
-import { cloneKeyring, type Keyring, type KeyVersion, nowRfc3339 } from "./keyring.ts";
+import { cloneKeyring, ERR_SOFT_DELETED, type Keyring, type KeyVersion, nowRfc3339 } from "./keyring.ts";
 
 /**
  * Key import (BYOK) on keyrings, as keysutil does it: ImportPublicOrPrivate
@@ -159,7 +159,8 @@ export function importedEntry(ring: Keyring, key: Uint8Array, isPrivateKey: bool
   }
   if (
     (type === "aes128-gcm96" && key.length !== 16) ||
-    ((type === "aes256-gcm96" || type === "chacha20-poly1305") && key.length !== 32) ||
+    ((type === "aes256-gcm96" || type === "chacha20-poly1305" || type === "xchacha20-poly1305") &&
+      key.length !== 32) ||
     (type === "hmac" && (key.length < HMAC_MIN_KEY_SIZE || key.length > HMAC_MAX_KEY_SIZE))
   ) {
     throw new ImportError(`invalid key size ${key.length} bytes for key type ${type}`);
@@ -180,6 +181,7 @@ export function importedEntry(ring: Keyring, key: Uint8Array, isPrivateKey: bool
  * becomes a new latest version.
  */
 export function withImportedKey(ring: Keyring, key: Uint8Array, isPrivateKey: boolean): Keyring {
+  if (ring.softDeleted === true) throw new ImportError(ERR_SOFT_DELETED);
   if (ring.latestVersion > 0 && isPrivateKey) {
     const latest = ring.versions.get(ring.latestVersion);
     if (latest !== undefined && privateKeyMissing(latest) && importPublicKeySupported(ring.type)) {
@@ -216,6 +218,7 @@ export function checkVersionCanBeUpdated(ring: Keyring, version: number, isPriva
 
 /** keysutil Policy.ImportPrivateKeyForVersion: the private key must match the version's public key. */
 export function withPrivateKeyForVersion(ring: Keyring, version: number, key: Uint8Array): Keyring {
+  if (ring.softDeleted === true) throw new ImportError(ERR_SOFT_DELETED);
   const entry = ring.versions.get(version);
   if (entry === undefined) throw new ImportError("no such key version");
   const parsed = parsePkcs8(key);

@@ -1,12 +1,14 @@
 /**
  * Transit key types, with the numeric ids of Vault's keysutil.KeyType (the
  * `type` field of a policy in Vault's backup format) and what each supports.
- * OpenBao numbers hmac as 10 and adds xchacha20 as 11; we follow Vault.
+ * OpenBao numbers hmac as 10 and adds xchacha20 as 11; we follow Vault, and
+ * xchacha20-poly1305 (OpenBao only) is written with OpenBao's 11.
  */
 export const KEY_TYPES = [
   "aes128-gcm96",
   "aes256-gcm96",
   "chacha20-poly1305",
+  "xchacha20-poly1305",
   "ed25519",
   "ecdsa-p256",
   "ecdsa-p384",
@@ -19,7 +21,7 @@ export const KEY_TYPES = [
 
 export type KeyType = (typeof KEY_TYPES)[number];
 
-export const VAULT_KEY_TYPE_ID: Record<KeyType, number> = {
+export const VAULT_KEY_TYPE_ID: Record<Exclude<KeyType, "xchacha20-poly1305">, number> = {
   "aes256-gcm96": 0,
   "ecdsa-p256": 1,
   ed25519: 2,
@@ -33,20 +35,18 @@ export const VAULT_KEY_TYPE_ID: Record<KeyType, number> = {
   hmac: 11,
 };
 
-export function keyTypeFromVaultId(id: number): KeyType | undefined {
-  return KEY_TYPES.find((t) => VAULT_KEY_TYPE_ID[t] === id);
-}
-
 export function isKeyType(s: string): s is KeyType {
   return (KEY_TYPES as readonly string[]).includes(s);
 }
 
-export type SymmetricKeyType = "aes128-gcm96" | "aes256-gcm96" | "chacha20-poly1305";
+export type SymmetricKeyType = "aes128-gcm96" | "aes256-gcm96" | "chacha20-poly1305" | "xchacha20-poly1305";
 export type RsaKeyType = "rsa-2048" | "rsa-3072" | "rsa-4096";
 export type EcdsaKeyType = "ecdsa-p256" | "ecdsa-p384" | "ecdsa-p521";
 
 export function isSymmetric(t: KeyType): t is SymmetricKeyType {
-  return t === "aes128-gcm96" || t === "aes256-gcm96" || t === "chacha20-poly1305";
+  return (
+    t === "aes128-gcm96" || t === "aes256-gcm96" || t === "chacha20-poly1305" || t === "xchacha20-poly1305"
+  );
 }
 
 export function isRsa(t: KeyType): t is RsaKeyType {

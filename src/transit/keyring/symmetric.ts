@@ -1,12 +1,26 @@
 import { type AeadAlgorithm, NONCE_SIZE, open, seal, sealTransient } from "../../crypto/aead.ts";
+import { hmac } from "../../crypto/hash.ts";
 import { convergentNonce } from "../../crypto/kdf.ts";
 import { randomPooled } from "../../crypto/random-pool.ts";
 import { rsaDecrypt as rsaDecryptRaw, rsaEncrypt as rsaEncryptRaw } from "../../crypto/rsa.ts";
+import { openX, randomXNonce, sealX, XNONCE_SIZE } from "../../crypto/xchacha.ts";
 import { internalError, userError } from "../../framework/errors.ts";
 import { decodeStdBase64, encodeStdBase64 } from "../../util/base64.ts";
 import { getKey, keyEntry } from "./derive.ts";
-import { decryptionSupported, encryptionSupported, isRsa, isSymmetric } from "./key-types.ts";
-import { CURRENT_CONVERGENT_VERSION, convergentVersionOf, type Keyring, versionPrefix } from "./keyring.ts";
+import {
+  decryptionSupported,
+  encryptionSupported,
+  isRsa,
+  isSymmetric,
+  type SymmetricKeyType,
+} from "./key-types.ts";
+import {
+  CURRENT_CONVERGENT_VERSION,
+  convergentVersionOf,
+  type Keyring,
+  refuseSoftDeleted,
+  versionPrefix,
+} from "./keyring.ts";
 
 export const ERR_TOO_OLD = "ciphertext or signature version is disallowed by policy (too old)";
 
@@ -41,6 +55,7 @@ export function encrypt(
   plaintext: Uint8Array,
   opts: CipherOptions,
 ): string {
+  refuseSoftDeleted(ring);
   if (!encryptionSupported(ring.type))
     throw userError(`message encryption not supported for key type ${ring.type}`);
   const version = encryptionVersion(ring, requestedVersion);
@@ -57,7 +72,7 @@ export function encrypt(
 
 function sealSymmetric(
   ring: Keyring,
-  alg: AeadAlgorithm,
+  alg: SymmetricKeyType,
   version: number,
   plaintext: Uint8Array,
   opts: CipherOptions,
@@ -77,6 +92,7 @@ function sealSymmetric(
   // A view only when there is more than the AES key (convergent v3 carries its HMAC key after it).
   const encKey = key.length === encBytes ? key : key.subarray(0, encBytes);
 
+  if (alg === "xchacha20-poly1305") return sealXChaCha(ring, version, encKey, key, plaintext, opts);
   if (!ring.convergentEncryption) {
     // encrypt() base64-encodes the sealed bytes at once: large messages reuse one output buffer.
     return sealTransient(alg, encKey, randomPooled(NONCE_SIZE), plaintext, opts.associatedData);
@@ -104,6 +120,30 @@ function sealSymmetric(
   }
 }
 
+/**
+ * OpenBao's xchacha20-poly1305 (keysutil SymmetricEncryptRaw with NewX):
+ * a random 192-bit nonce, or for convergent keys (only scheme 3 exists for
+ * this type) the first 24 bytes of HMAC-SHA256(derived HMAC key, plaintext).
+ */
+function sealXChaCha(
+  ring: Keyring,
+  version: number,
+  encKey: Uint8Array,
+  key: Uint8Array,
+  plaintext: Uint8Array,
+  opts: CipherOptions,
+): Uint8Array {
+  if (!ring.convergentEncryption) return sealX(encKey, randomXNonce(), plaintext, opts.associatedData);
+  const convergentVersion = convergentVersionOf(ring, version);
+  if (convergentVersion !== CURRENT_CONVERGENT_VERSION) {
+    throw userError(
+      `refusing to support decryption with old convergent encryption key: version ${convergentVersion}`,
+    );
+  }
+  const nonce = hmac("sha2-256", key.subarray(32), plaintext).subarray(0, XNONCE_SIZE);
+  return sealX(encKey, nonce, plaintext, opts.associatedData);
+}
+
 /** Splits "vault:vN:payload" with Vault's error messages; returns the version and the base64 payload. */
 export function parseVersioned(value: string): { version: number; payload: string } {
   if (!value.startsWith("vault:v")) throw userError("invalid ciphertext: no prefix");
@@ -119,6 +159,7 @@ export function parseVersioned(value: string): { version: number; payload: strin
 
 /** keysutil DecryptWithFactory: the plaintext bytes of a `vault:vN:` ciphertext. */
 export function decrypt(ring: Keyring, value: string, opts: CipherOptions): Buffer {
+  refuseSoftDeleted(ring);
   if (!decryptionSupported(ring.type))
     throw userError(`message decryption not supported for key type ${ring.type}`);
   const parsed = parseVersioned(value);
@@ -140,6 +181,17 @@ export function decrypt(ring: Keyring, value: string, opts: CipherOptions): Buff
     throw userError(
       `refusing to support decryption with old convergent encryption key: version ${convergentVersion}`,
     );
+  }
+  if (ring.type === "xchacha20-poly1305") {
+    if (decoded.length < XNONCE_SIZE) throw userError("invalid ciphertext length");
+    const plain = openX(
+      encKey,
+      decoded.subarray(0, XNONCE_SIZE),
+      decoded.subarray(XNONCE_SIZE),
+      opts.associatedData,
+    );
+    if (plain === null) throw userError("chacha20poly1305: message authentication failed");
+    return plain;
   }
   let nonce: Uint8Array;
   let body: Uint8Array;

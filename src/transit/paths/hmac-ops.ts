@@ -9,12 +9,13 @@ import type { FieldData } from "../../framework/fields.ts";
 import type { LogicalRequest, LogicalResponse } from "../../framework/request.ts";
 import { base64ErrorMessage, decodeStdBase64 } from "../../util/base64.ts";
 import { type DigestName, isHashName } from "../keyring/hashes.ts";
-import type { Keyring } from "../keyring/keyring.ts";
+import { type Keyring, refuseSoftDeleted } from "../keyring/keyring.ts";
 import type { TransitState } from "../state.ts";
 import { type BatchItem, batchItems, itemString, throwBatchDecodeErrors } from "./batch.ts";
 
 /** keysutil Policy.HMACKey, with its messages. */
 export function hmacKeyOf(ring: Keyring, version: number): Uint8Array {
+  refuseSoftDeleted(ring);
   if (version < 0) throw invalidRequest("key version does not exist (cannot be negative)");
   if (version > ring.latestVersion) {
     throw invalidRequest(`key version does not exist; latest key version is ${ring.latestVersion}`);

@@ -1,5 +1,5 @@
 import { byokWrap } from "../../crypto/keywrap.ts";
-import { invalidRequest } from "../../framework/errors.ts";
+import { internalError, invalidRequest } from "../../framework/errors.ts";
 import { genericNameRegex, optionalParamRegex, type PathDefinition } from "../../framework/path.ts";
 import { encodeStdBase64 } from "../../util/base64.ts";
 import { privateKeyMissing, publicKeyObject } from "../keyring/asymmetric.ts";
@@ -7,7 +7,7 @@ import { parseHashFn } from "../keyring/byok-hash.ts";
 import { exportVersions } from "../keyring/export-versions.ts";
 import { privatePkcs8 } from "../keyring/key-encodings.ts";
 import { isRsa, isSymmetric, signingSupported } from "../keyring/key-types.ts";
-import type { Keyring, KeyVersion } from "../keyring/keyring.ts";
+import { ERR_SOFT_DELETED, type Keyring, type KeyVersion } from "../keyring/keyring.ts";
 import type { TransitState } from "../state.ts";
 
 /**
@@ -68,9 +68,12 @@ export function pathByokExport(t: TransitState): PathDefinition {
         // Vault answers the two unknown keys with plain errors (500); they are the caller's.
         const dst = await t.keyrings.get(req.storage, d.get<"string">("destination"));
         if (dst === null) throw invalidRequest("no such destination key to export to");
+        // OpenBao answers these with plain errors (500).
+        if (dst.softDeleted === true) throw internalError(`for destination key: ${ERR_SOFT_DELETED}`);
         const src = await t.keyrings.get(req.storage, d.get<"string">("source"));
         if (src === null) throw invalidRequest("no such source key for export");
         if (!src.exportable) throw invalidRequest("key is not exportable");
+        if (src.softDeleted === true) throw internalError(`for source key: ${ERR_SOFT_DELETED}`);
         const hash = d.get<"string">("hash");
         const keys: Record<string, string> = {};
         for (const v of exportVersions(src, d.get<"string">("version"))) {

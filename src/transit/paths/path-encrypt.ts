@@ -19,6 +19,7 @@ const UPSERT_TYPES: Record<string, KeyType | "unsupported"> = {
   "aes128-gcm96": "aes128-gcm96",
   "aes256-gcm96": "aes256-gcm96",
   "chacha20-poly1305": "chacha20-poly1305",
+  "xchacha20-poly1305": "xchacha20-poly1305",
   "rsa-2048": "rsa-2048",
   "rsa-3072": "rsa-3072",
   "rsa-4096": "rsa-4096",

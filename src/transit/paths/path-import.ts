@@ -39,6 +39,7 @@ const IMPORTABLE: ReadonlySet<KeyType> = new Set<KeyType>([
   "aes128-gcm96",
   "aes256-gcm96",
   "chacha20-poly1305",
+  "xchacha20-poly1305",
   "ecdsa-p256",
   "ecdsa-p384",
   "ecdsa-p521",

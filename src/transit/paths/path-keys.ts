@@ -8,7 +8,14 @@ import {
   type LogicalResponse,
 } from "../../framework/request.ts";
 import { decodeStdBase64 } from "../../util/base64.ts";
-import { HMAC_MAX_KEY_SIZE, HMAC_MIN_KEY_SIZE, isKeyType } from "../keyring/key-types.ts";
+import {
+  derivationSupported,
+  HMAC_MAX_KEY_SIZE,
+  HMAC_MIN_KEY_SIZE,
+  isKeyType,
+  type KeyType,
+} from "../keyring/key-types.ts";
+import { newKeyring } from "../keyring/keyring.ts";
 import { POLICY_PREFIX } from "../keyring/manager.ts";
 import { upsertKey } from "../keyring/upsert.ts";
 import type { TransitState } from "../state.ts";
@@ -18,15 +25,37 @@ import { KEY_POLICY_FIELDS } from "./key-policy-fields.ts";
 export function pathListKeys(): PathDefinition {
   return {
     pattern: "keys/?$",
+    fields: {
+      after: {
+        type: "string",
+        description: "Optional entry to list begin listing after, not required to exist.",
+      },
+      limit: {
+        type: "int",
+        description: "Optional number of entries to return; defaults to all entries.",
+      },
+    },
     operations: {
-      list: async (req) => {
+      list: async (req, d) => {
         const names = await req.storage.list(POLICY_PREFIX);
-        return { data: { keys: names } };
+        return { data: { keys: pageOfKeys(names, d.get<"string">("after"), d.get<"int">("limit")) } };
       },
     },
     helpSynopsis: "Managed named encryption keys",
     helpDescription: "This path is used to list the named keys that are available.",
   };
+}
+
+/**
+ * LIST keys: the key names, without the folders under policy/ (the BYOK
+ * wrapping key lives at policy/import/wrapping-key), as the newest Vault
+ * filters them; then OpenBao's paging (ListPage): names sorted, strictly
+ * after `after`, at most `limit` of them (all when limit <= 0).
+ */
+export function pageOfKeys(names: readonly string[], after: string, limit: number): string[] {
+  let keys = names.filter((n) => !n.endsWith("/")).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (after !== "") keys = keys.filter((n) => n > after);
+  return limit > 0 ? keys.slice(0, limit) : keys;
 }
 
 export function pathKeys(t: TransitState): PathDefinition {
@@ -97,7 +126,7 @@ async function createKey(t: TransitState, req: LogicalRequest, d: FieldData): Pr
     if (keySize < HMAC_MIN_KEY_SIZE || keySize > HMAC_MAX_KEY_SIZE)
       throw invalidRequest(`invalid key_size ${keySize}`);
   }
-  if (derived && !["aes128-gcm96", "aes256-gcm96", "chacha20-poly1305", "ed25519"].includes(keyType)) {
+  if (derived && !derivationSupported(keyType)) {
     throw invalidRequest(
       `key derivation and convergent encryption not supported for keys of type ${keyType}`,
     );
