@@ -1,4 +1,4 @@
-import { type AeadAlgorithm, NONCE_SIZE, open, seal, sealTransient } from "../../crypto/aead.ts";
+import { NONCE_SIZE, open, seal, sealTransient } from "../../crypto/aead.ts";
 import { hmac } from "../../crypto/hash.ts";
 import { convergentNonce } from "../../crypto/kdf.ts";
 import { randomPooled } from "../../crypto/random-pool.ts";

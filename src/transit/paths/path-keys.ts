@@ -13,9 +13,7 @@ import {
   HMAC_MAX_KEY_SIZE,
   HMAC_MIN_KEY_SIZE,
   isKeyType,
-  type KeyType,
 } from "../keyring/key-types.ts";
-import { newKeyring } from "../keyring/keyring.ts";
 import { POLICY_PREFIX } from "../keyring/manager.ts";
 import { upsertKey } from "../keyring/upsert.ts";
 import type { TransitState } from "../state.ts";
