@@ -6,7 +6,7 @@ import {
   verify as nodeVerify,
 } from "node:crypto";
 import { p256, p384, p521 } from "@noble/curves/nist.js";
-import { internalError, LogicalError, userError } from "../../framework/errors.ts";
+import { goError, internalError, LogicalError, userError } from "../../framework/errors.ts";
 import {
   decodeRawUrlBase64,
   decodeStdBase64,
@@ -257,8 +257,8 @@ function rsaSign(key: KeyObject, input: Uint8Array, opts: SignOptions): Uint8Arr
         throw userError(`unsupported rsa signature algorithm ${algorithm}`);
     }
   } catch (e) {
-    // Go reports a wrongly sized prehashed input as a plain error (a 500 in Vault); it is the caller's.
-    if (e instanceof RsaSignatureError) throw userError(e.message);
+    // Go reports a wrongly sized prehashed input as a plain error: a 500 in Vault, so here too.
+    if (e instanceof RsaSignatureError) throw goError(e.message);
     throw e;
   }
 }

@@ -1,4 +1,4 @@
-import { invalidRequest } from "../../framework/errors.ts";
+import { goError } from "../../framework/errors.ts";
 import { genericNameRegex, type PathDefinition } from "../../framework/path.ts";
 import { cloneKeyring } from "../keyring/keyring.ts";
 import { toVaultBackup } from "../keyring/vault-json.ts";
@@ -19,11 +19,10 @@ export function pathBackup(t: TransitState): PathDefinition {
         const name = d.get<"string">("name");
         return t.keyrings.exclusive(name, async () => {
           const ring = await t.keyrings.get(req.storage, name);
-          // Vault answers these three with 500; they are the caller's mistakes.
-          if (ring === null) throw invalidRequest(`key "${name}" not found`);
-          if (!ring.exportable) throw invalidRequest("exporting is disallowed on the policy");
-          if (!ring.allowPlaintextBackup)
-            throw invalidRequest("plaintext backup is disallowed on the policy");
+          // Plain errors in Vault (LockManager.BackupPolicy, Policy.Backup): 500.
+          if (ring === null) throw goError(`key "${name}" not found`);
+          if (!ring.exportable) throw goError("exporting is disallowed on the policy");
+          if (!ring.allowPlaintextBackup) throw goError("plaintext backup is disallowed on the policy");
           const next = cloneKeyring(ring);
           next.backupInfo = { time: new Date(t.now()).toISOString(), version: ring.latestVersion };
           await t.keyrings.store(req.storage, next);

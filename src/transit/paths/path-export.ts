@@ -1,4 +1,4 @@
-import { invalidRequest } from "../../framework/errors.ts";
+import { goError, invalidRequest } from "../../framework/errors.ts";
 import { genericNameRegex, optionalParamRegex, type PathDefinition } from "../../framework/path.ts";
 import type { LogicalResponse } from "../../framework/request.ts";
 import { encodeStdBase64 } from "../../util/base64.ts";
@@ -100,8 +100,8 @@ export function exportVersions(ring: Keyring, version: string): number[] {
 /** getExportKey: one version in Vault's encoding for the export type. */
 export function exportKey(ring: Keyring, entry: KeyVersion, type: ExportType): string {
   const unknown = (): never => {
-    // Vault answers 500 here; the caller asked for a kind of key this type does not have.
-    throw invalidRequest(`unknown key type ${ring.type} for export type ${type}`);
+    // A plain error in Vault (getExportKey): 500.
+    throw goError(`unknown key type ${ring.type} for export type ${type}`);
   };
   switch (type) {
     case "hmac-key": {
@@ -124,8 +124,7 @@ export function exportKey(ring: Keyring, entry: KeyVersion, type: ExportType): s
       return unknown();
     case "certificate-chain": {
       const chain = certificateChainPem(entry);
-      if (chain === null)
-        throw invalidRequest("selected key version does not have a certificate chain imported");
+      if (chain === null) throw goError("selected key version does not have a certificate chain imported");
       return chain;
     }
   }
