@@ -16,6 +16,7 @@ import {
 import { isKeyType, type KeyType } from "../keyring/key-types.ts";
 import { KDF_HMAC_SHA256_COUNTER, type Keyring, newKeyring } from "../keyring/keyring.ts";
 import type { TransitState } from "../state.ts";
+import { CMAC_KEY_TYPES, ERR_CMAC_ENT_ONLY } from "./enterprise.ts";
 import { KEY_POLICY_FIELDS } from "./key-policy-fields.ts";
 import { peekWrappingKey } from "./path-wrapping-key.ts";
 
@@ -187,6 +188,7 @@ export function pathImport(t: TransitState): PathDefinition {
         const isPrivateKey = isCiphertextSet(d);
         const typeName = d.get<"string">("type");
         const type = typeName.toLowerCase();
+        if (CMAC_KEY_TYPES.has(type)) throw invalidRequest(ERR_CMAC_ENT_ONLY);
         if (!isKeyType(type) || !IMPORTABLE.has(type)) throw invalidRequest(`unknown key type: ${typeName}`);
         return t.keyrings.exclusive(name, async () => {
           if ((await t.keyrings.get(req.storage, name)) !== null) {
