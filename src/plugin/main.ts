@@ -62,7 +62,12 @@ async function main(): Promise<void> {
     env,
     logger,
     version: PLUGIN_VERSION,
-    factory: ({ logger: l }) => createTransitBackend({ logger: l.named("transit"), version: PLUGIN_VERSION }),
+    factory: ({ logger: l, system }) =>
+      createTransitBackend({
+        logger: l.named("transit"),
+        version: PLUGIN_VERSION,
+        cachingDisabled: () => system.cachingDisabled(),
+      }),
     writeHandshake: (line) => process.stdout.write(line),
     onExit: exitAfterFlush,
   });

@@ -29,6 +29,8 @@ export interface TransitOptions {
   logger?: Logger;
   /** The plugin's version, reported to Vault. */
   version?: string;
+  /** SystemView CachingDisabled: Vault's cache-config read refuses then. */
+  cachingDisabled?: () => Promise<boolean>;
 }
 
 export const TRANSIT_HELP =
@@ -57,7 +59,7 @@ export function buildTransitBackend(t: TransitState, options: TransitOptions = {
       pathDecrypt(t),
       pathDatakey(t),
       pathTrim(t),
-      pathCacheConfig(t),
+      pathCacheConfig(t, options.cachingDisabled),
       pathConfigKeys(t),
       pathSign(t),
       pathVerify(t),
@@ -81,7 +83,9 @@ export function buildTransitBackend(t: TransitState, options: TransitOptions = {
     periodic: (storage) => rotator.tick(storage),
     invalidate: (key) => {
       if (key.startsWith(POLICY_PREFIX)) t.keyrings.invalidate(key.slice(POLICY_PREFIX.length));
-      else if (key === "config/cache") t.keyrings.invalidateAll();
+      // "cache-config/" is the key Vault's invalidate watches for the cache size (though the
+      // size is stored at config/cache); both drop what the cache holds.
+      else if (key === "config/cache" || key.startsWith("cache-config/")) t.keyrings.invalidateAll();
     },
   });
 }

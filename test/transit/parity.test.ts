@@ -7,6 +7,7 @@
  */
 import { constants, createPrivateKey, createPublicKey, privateDecrypt, publicEncrypt } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { createTransitBackend } from "../../src/transit/backend.ts";
 import { b64, TestEngine, unb64 } from "../helpers/engine.ts";
 
 type Item = Record<string, unknown>;
@@ -313,5 +314,28 @@ describe("Enterprise-only inputs refused with Vault CE's texts", () => {
       400,
       "CMAC operations are only available in enterprise versions of Vault",
     ]);
+  });
+});
+
+describe("cache-config", () => {
+  it("read answers Vault's plain error (500) when the host disables caching; writes still work", async () => {
+    const e = new TestEngine(createTransitBackend({ cachingDisabled: async () => true }));
+    const read = await e.read("cache-config");
+    expect([read.status, read.error]).toEqual([500, "caching is disabled for this transit mount"]);
+    expect((await e.write("cache-config", { size: 20 })).data).toEqual({ size: 20 });
+    const enabled = new TestEngine(createTransitBackend({ cachingDisabled: async () => false }));
+    expect((await enabled.read("cache-config")).data).toEqual({ size: 0 });
+  });
+
+  it("an invalidation of Vault's cache-config/ key drops the cached keys", async () => {
+    const a = new TestEngine();
+    const b = new TestEngine();
+    (b as { storage: TestEngine["storage"] }).storage = a.storage;
+    await a.write("keys/k");
+    expect((await a.read("keys/k")).data["latest_version"]).toBe(1);
+    await b.write("keys/k/rotate");
+    expect((await a.read("keys/k")).data["latest_version"]).toBe(1);
+    a.backend.invalidateKey("cache-config/");
+    expect((await a.read("keys/k")).data["latest_version"]).toBe(2);
   });
 });
