@@ -66,7 +66,13 @@ async function main(): Promise<void> {
     logger,
     version: PLUGIN_VERSION,
     factory: ({ logger: l, system }) =>
-      createTransitBackend({ logger: l.named("transit"), version: PLUGIN_VERSION, hostEngine, system }),
+      createTransitBackend({
+        logger: l.named("transit"),
+        version: PLUGIN_VERSION,
+        hostEngine,
+        system,
+        cachingDisabled: () => system.cachingDisabled(),
+      }),
     writeHandshake: (line) => process.stdout.write(line),
     onExit: exitAfterFlush,
   });

@@ -37,6 +37,8 @@ export interface TransitOptions {
   hostEngine?: Engine;
   /** The host's SystemView (replication state, local mount); absent: a single node, periodic work runs. */
   system?: ClusterView;
+  /** SystemView CachingDisabled: Vault's cache-config read refuses then. */
+  cachingDisabled?: () => Promise<boolean>;
 }
 
 export const TRANSIT_HELP =
@@ -75,7 +77,7 @@ export function buildTransitBackend(t: TransitState, options: TransitOptions = {
       pathDatakey(t),
       pathDeriveKey(t),
       pathTrim(t),
-      pathCacheConfig(t),
+      pathCacheConfig(t, options.cachingDisabled),
       pathConfigKeys(t),
       pathSign(t),
       pathVerify(t),
@@ -106,6 +108,8 @@ export function buildTransitBackend(t: TransitState, options: TransitOptions = {
     // size through a re-read at the next tick. config/keys is read from storage on every use.
     invalidate: (key) => {
       if (key.startsWith(POLICY_PREFIX)) t.keyrings.invalidate(key.slice(POLICY_PREFIX.length));
+      // "cache-config/" is the key Vault's invalidate watches for the cache size (though the
+      // size is stored at config/cache); both drop what the cache holds.
       else if (key === CONFIG_CACHE_PATH || key.startsWith("cache-config/")) {
         cacheSizeStale = true;
         t.keyrings.invalidateAll();

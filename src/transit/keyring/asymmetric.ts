@@ -23,7 +23,7 @@ import {
   rsaVerifyPss,
   splitEcdsaJws,
 } from "../../crypto/sign.ts";
-import { internalError, LogicalError, userError } from "../../framework/errors.ts";
+import { goError, internalError, LogicalError, userError } from "../../framework/errors.ts";
 import {
   decodeRawUrlBase64,
   decodeStdBase64,
@@ -209,8 +209,8 @@ function rsaSign(pkcs8: Uint8Array, spki: Uint8Array, input: Uint8Array, opts: S
       ? rsaSignPss(pkcs8, opts.hash, input, opts.saltLength)
       : rsaSignPkcs1v15(pkcs8, opts.hash, input);
   } catch (e) {
-    // Go reports a wrongly sized prehashed input as a plain error (a 500 in Vault); it is the caller's.
-    if (e instanceof RsaSignatureError) throw userError(e.message);
+    // Go reports a wrongly sized prehashed input as a plain error: a 500 in Vault, so here too.
+    if (e instanceof RsaSignatureError) throw goError(e.message);
     throw e;
   }
 }

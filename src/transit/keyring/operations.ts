@@ -1,4 +1,4 @@
-import { userError } from "../../framework/errors.ts";
+import { goError } from "../../framework/errors.ts";
 import { cloneKeyring, type Keyring, type KeyVersion, refuseSoftDeleted } from "./keyring.ts";
 import { generateKeyVersion } from "./material.ts";
 
@@ -12,7 +12,7 @@ import { generateKeyVersion } from "./material.ts";
 export async function rotated(ring: Keyring): Promise<Keyring> {
   refuseSoftDeleted(ring);
   if (ring.imported && !ring.allowImportedKeyRotation) {
-    throw userError(`imported key ${ring.name} does not allow rotation within Vault`);
+    throw goError(`imported key ${ring.name} does not allow rotation within Vault`);
   }
   const next = cloneKeyring(ring);
   return withVersion(next, await generateKeyVersion(next), false);

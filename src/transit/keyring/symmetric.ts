@@ -1,4 +1,5 @@
 import { NONCE_SIZE, open, seal, sealTransient } from "../../crypto/aead.ts";
+import type { HashAlgorithm } from "../../crypto/hash.ts";
 import { hmac } from "../../crypto/hash.ts";
 import { convergentNonce } from "../../crypto/kdf.ts";
 import { randomPooled } from "../../crypto/random-pool.ts";
@@ -33,6 +34,8 @@ export interface CipherOptions {
   nonce?: Uint8Array | undefined;
   associatedData?: Uint8Array | undefined;
   paddingScheme?: PaddingScheme | undefined;
+  /** RSA OAEP's hash (MGF1 and label alike); SHA-256 when absent. */
+  oaepHash?: HashAlgorithm | undefined;
 }
 
 /** The version encrypt uses for a requested key_version (0 = latest), with Vault's errors. */
@@ -63,7 +66,7 @@ export function encrypt(
   if (isSymmetric(ring.type)) {
     sealed = sealSymmetric(ring, ring.type, version, plaintext, opts);
   } else if (isRsa(ring.type)) {
-    sealed = rsaEncrypt(ring, version, plaintext, opts.paddingScheme ?? "oaep");
+    sealed = rsaEncrypt(ring, version, plaintext, opts.paddingScheme ?? "oaep", opts.oaepHash);
   } else {
     throw internalError(`unsupported key type ${ring.type}`);
   }
@@ -173,7 +176,8 @@ export function decrypt(ring: Keyring, value: string, opts: CipherOptions): Buff
   const decoded = decodeStdBase64(parsed.payload);
   if (decoded === null) throw userError("invalid ciphertext: could not decode base64");
 
-  if (isRsa(ring.type)) return rsaDecrypt(ring, version, decoded, opts.paddingScheme ?? "oaep");
+  if (isRsa(ring.type))
+    return rsaDecrypt(ring, version, decoded, opts.paddingScheme ?? "oaep", opts.oaepHash);
   if (!isSymmetric(ring.type)) throw internalError(`unsupported key type ${ring.type}`);
 
   const encKey = getKey(ring, opts.context, version, ring.type === "aes128-gcm96" ? 16 : 32);
@@ -218,25 +222,37 @@ export function decrypt(ring: Keyring, value: string, opts: CipherOptions): Buff
 
 export { CURRENT_CONVERGENT_VERSION };
 
-function rsaEncrypt(ring: Keyring, version: number, plaintext: Uint8Array, padding: PaddingScheme): Buffer {
+function rsaEncrypt(
+  ring: Keyring,
+  version: number,
+  plaintext: Uint8Array,
+  padding: PaddingScheme,
+  oaepHash: HashAlgorithm = "sha2-256",
+): Buffer {
   const entry = keyEntry(ring, version);
   const der = entry.publicKey;
   if (der === undefined) throw internalError("key version has no public key");
   try {
-    return rsaEncryptRaw(der, plaintext, padding, "sha2-256");
+    return rsaEncryptRaw(der, plaintext, padding, oaepHash);
   } catch {
     throw internalError("failed to RSA encrypt the plaintext: message too long for RSA key size");
   }
 }
 
-function rsaDecrypt(ring: Keyring, version: number, ciphertext: Uint8Array, padding: PaddingScheme): Buffer {
+function rsaDecrypt(
+  ring: Keyring,
+  version: number,
+  ciphertext: Uint8Array,
+  padding: PaddingScheme,
+  oaepHash: HashAlgorithm = "sha2-256",
+): Buffer {
   const entry = keyEntry(ring, version);
   if (entry.privateKey === undefined) {
     throw internalError("cannot decrypt ciphertext, key version does not have a private counterpart");
   }
   // PKCS #1 v1.5 goes through crypto/rsa's own unpadding: Node 20 refuses
   // RSA_PKCS1_PADDING in privateDecrypt (CVE-2023-46809).
-  const plain = rsaDecryptRaw(entry.privateKey, ciphertext, padding, "sha2-256");
+  const plain = rsaDecryptRaw(entry.privateKey, ciphertext, padding, oaepHash);
   if (plain === null)
     throw internalError("failed to RSA decrypt the ciphertext: crypto/rsa: decryption error");
   return plain;

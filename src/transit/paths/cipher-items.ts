@@ -1,6 +1,7 @@
 import { invalidRequest, userError } from "../../framework/errors.ts";
 import type { FieldData } from "../../framework/fields.ts";
 import { base64ErrorMessage, decodeStdBase64 } from "../../util/base64.ts";
+import { type DigestName, isHashName } from "../keyring/hashes.ts";
 import { associatedDataSupported, type KeyType } from "../keyring/key-types.ts";
 import type { CipherOptions, PaddingScheme } from "../keyring/symmetric.ts";
 import { batchItems, itemInt, itemString, throwBatchDecodeErrors } from "./batch.ts";
@@ -15,6 +16,11 @@ export interface CipherItem {
   associatedData: string;
   reference: string;
   paddingScheme: string;
+  /** RSA OAEP hash (hash_algorithm). */
+  hashAlgorithm: string;
+  /** rewrap's own schemes for its two steps. */
+  decryptPaddingScheme: string;
+  encryptPaddingScheme: string;
   /** Set when the item is already known to fail (Vault fills Error before touching the key). */
   error?: string;
   decodedPlaintext?: Buffer;
@@ -47,7 +53,10 @@ export function readCipherItems(d: FieldData, mode: CipherMode): { items: Cipher
         keyVersion: itemInt(item, i, "key_version", errors),
         associatedData: itemString(item, i, "associated_data", errors),
         reference: itemString(item, i, "reference", errors),
-        paddingScheme: itemString(item, i, "padding_scheme", errors),
+        paddingScheme: mode === "rewrap" ? "" : itemString(item, i, "padding_scheme", errors),
+        hashAlgorithm: mode === "rewrap" ? "" : itemString(item, i, "hash_algorithm", errors),
+        decryptPaddingScheme: mode === "rewrap" ? itemString(item, i, "decrypt_padding_scheme", errors) : "",
+        encryptPaddingScheme: mode === "rewrap" ? itemString(item, i, "encrypt_padding_scheme", errors) : "",
       };
     });
     throwBatchDecodeErrors(errors);
@@ -63,6 +72,9 @@ export function readCipherItems(d: FieldData, mode: CipherMode): { items: Cipher
     associatedData: has("associated_data") ? d.get<"string">("associated_data") : "",
     reference: "",
     paddingScheme: has("padding_scheme") ? d.get<"string">("padding_scheme") : "",
+    hashAlgorithm: has("hash_algorithm") ? d.get<"string">("hash_algorithm") : "",
+    decryptPaddingScheme: has("decrypt_padding_scheme") ? d.get<"string">("decrypt_padding_scheme") : "",
+    encryptPaddingScheme: has("encrypt_padding_scheme") ? d.get<"string">("encrypt_padding_scheme") : "",
   };
   if (mode === "encrypt") {
     const [plaintext, given] = d.getOk("plaintext");
@@ -117,13 +129,35 @@ export function predecodeItems(items: CipherItem[], mode: CipherMode): void {
   }
 }
 
-/** The cipher options of one item for a key of `type`, with Vault's per-item messages. */
-export function itemOptions(item: CipherItem, index: number, type: KeyType): CipherOptions {
+/**
+ * The cipher options of one item for a key of `type`. A string is the item's
+ * error as Vault records it for a bad padding scheme, hash algorithm or
+ * associated data on a key that takes none: on the item only, without
+ * counting as a failure of the batch (Vault's handlers `continue` before
+ * setting userErrorInBatch). A bad base64 associated data throws: Vault
+ * finds it inside EncryptWithFactory, where it does count.
+ */
+export function itemOptions(
+  item: CipherItem,
+  index: number,
+  type: KeyType,
+  padding: { field: string; value: string } = { field: "padding_scheme", value: item.paddingScheme },
+  withAssociatedData = true,
+): CipherOptions | string {
   const opts: CipherOptions = { context: item.decodedContext, nonce: item.decodedNonce };
-  if (item.paddingScheme !== "") opts.paddingScheme = parsePaddingScheme(type, item.paddingScheme, index);
-  if (item.associatedData !== "") {
+  if (padding.value !== "") {
+    const scheme = paddingSchemeArg(type, padding.value);
+    if (typeof scheme !== "object") return `'[${index}].${padding.field}' invalid: ${scheme}`;
+    opts.paddingScheme = scheme.scheme;
+  }
+  if (withAssociatedData && item.hashAlgorithm !== "") {
+    const hash = hashAlgorithmArg(type, item.hashAlgorithm);
+    if (typeof hash !== "object") return `'[${index}].hash_algorithm' invalid: ${hash}`;
+    opts.oaepHash = hash.hash;
+  }
+  if (withAssociatedData && item.associatedData !== "") {
     if (!associatedDataSupported(type)) {
-      throw userError(`'[${index}].associated_data' provided for non-AEAD cipher suite ${type}`);
+      return `'[${index}].associated_data' provided for non-AEAD cipher suite ${type}`;
     }
     const aad = decodeStdBase64(item.associatedData);
     if (aad === null) {
@@ -136,10 +170,22 @@ export function itemOptions(item: CipherItem, index: number, type: KeyType): Cip
   return opts;
 }
 
-function parsePaddingScheme(type: KeyType, raw: string, index: number): PaddingScheme {
-  if (!type.startsWith("rsa-")) {
-    throw userError(`'[${index}].padding_scheme' invalid: unsupported key type ${type} for padding scheme`);
-  }
-  if (raw === "oaep" || raw === "pkcs1v15") return raw;
-  throw userError(`'[${index}].padding_scheme' invalid: unknown padding scheme ${raw}`);
+/**
+ * transit parsePaddingSchemeArg: keysutil.ParsePaddingScheme first, then the
+ * key type. The error text on failure.
+ */
+export function paddingSchemeArg(type: KeyType, raw: string): { scheme: PaddingScheme } | string {
+  if (raw !== "oaep" && raw !== "pkcs1v15") return `unknown padding scheme: ${raw}`;
+  if (!type.startsWith("rsa-")) return `unsupported key type ${type} for padding scheme`;
+  return { scheme: raw };
+}
+
+/**
+ * transit parseHashAlgorithmArg (RSA OAEP's hash): keysutil.HashTypeMap's
+ * names, then the key type; "none" keeps the default SHA-256.
+ */
+export function hashAlgorithmArg(type: KeyType, raw: string): { hash: DigestName | undefined } | string {
+  if (!isHashName(raw)) return "unknown hash algorithm";
+  if (!type.startsWith("rsa-")) return `unsupported key type ${type} for hash algorithm`;
+  return { hash: raw === "none" ? undefined : raw };
 }

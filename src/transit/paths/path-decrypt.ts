@@ -31,6 +31,11 @@ export function pathDecrypt(t: TransitState): PathDefinition {
         description:
           "The padding scheme to use for decrypt. Valid schemes are oaep and pkcs1v15. Defaults to oaep.",
       },
+      hash_algorithm: {
+        type: "string",
+        description:
+          "The hash algorithm of RSA OAEP (sha1, sha2-224, sha2-256, sha2-384, sha2-512). Only for RSA keys; defaults to sha2-256.",
+      },
       partial_failure_response_code: {
         type: "int",
         description:
@@ -68,10 +73,13 @@ async function decryptHandler(t: TransitState, req: LogicalRequest, d: FieldData
       result["error"] = item.error;
     } else {
       try {
-        result["plaintext"] = encodeStdBase64(
-          decrypt(ring, item.ciphertext, itemOptions(item, i, ring.type)),
-        );
-        outcome.successes = true;
+        const opts = itemOptions(item, i, ring.type);
+        if (typeof opts === "string") {
+          result["error"] = opts;
+        } else {
+          result["plaintext"] = encodeStdBase64(decrypt(ring, item.ciphertext, opts));
+          outcome.successes = true;
+        }
       } catch (e) {
         result["error"] = failItem(outcome, e);
       }

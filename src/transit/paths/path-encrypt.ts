@@ -64,6 +64,11 @@ export function pathEncrypt(t: TransitState): PathDefinition {
         description:
           "The padding scheme to use for encrypt. Valid schemes are oaep and pkcs1v15. Defaults to oaep.",
       },
+      hash_algorithm: {
+        type: "string",
+        description:
+          "The hash algorithm of RSA OAEP (sha1, sha2-224, sha2-256, sha2-384, sha2-512). Only for RSA keys; defaults to sha2-256.",
+      },
       partial_failure_response_code: {
         type: "int",
         description:
@@ -140,12 +145,16 @@ async function encryptHandler(t: TransitState, req: LogicalRequest, d: FieldData
       result["error"] = item.error;
     } else {
       try {
-        if (item.nonce !== "" && !nonceAllowed(ring))
-          throw invalidRequest("provided nonce not allowed for this key");
-        const plaintext = item.decodedPlaintext ?? Buffer.alloc(0);
-        result["ciphertext"] = encrypt(ring, item.keyVersion, plaintext, itemOptions(item, i, ring.type));
-        result["key_version"] = encryptionVersion(ring, item.keyVersion);
-        outcome.successes = true;
+        if (item.nonce !== "" && !nonceAllowed(ring)) throw invalidRequest(ERR_NONCE_NOT_ALLOWED);
+        const opts = itemOptions(item, i, ring.type);
+        if (typeof opts === "string") {
+          result["error"] = opts;
+        } else {
+          const plaintext = item.decodedPlaintext ?? Buffer.alloc(0);
+          result["ciphertext"] = encrypt(ring, item.keyVersion, plaintext, opts);
+          result["key_version"] = encryptionVersion(ring, item.keyVersion);
+          outcome.successes = true;
+        }
       } catch (e) {
         result["error"] = failItem(outcome, e);
       }
@@ -171,8 +180,11 @@ async function encryptHandler(t: TransitState, req: LogicalRequest, d: FieldData
   return batchResponse(d, resp, outcome);
 }
 
+/** transit ErrNonceNotAllowed. */
+export const ERR_NONCE_NOT_ALLOWED = "provided nonce not allowed for this key";
+
 /** Only convergent version 1 keys take a caller's nonce. */
-function nonceAllowed(ring: Keyring): boolean {
+export function nonceAllowed(ring: Keyring): boolean {
   return (
     ring.type !== "rsa-2048" &&
     ring.type !== "rsa-3072" &&

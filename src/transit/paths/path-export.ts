@@ -1,5 +1,5 @@
 import { ed25519ToSpki } from "../../crypto/keys.ts";
-import { internalError, invalidRequest } from "../../framework/errors.ts";
+import { goError, internalError, invalidRequest } from "../../framework/errors.ts";
 import { genericNameRegex, optionalParamRegex, type PathDefinition } from "../../framework/path.ts";
 import type { LogicalResponse } from "../../framework/request.ts";
 import { encodeStdBase64 } from "../../util/base64.ts";
@@ -111,8 +111,8 @@ export function exportKey(
   format: ExportFormat = "",
 ): string {
   const unknown = (): never => {
-    // Vault answers 500 here; the caller asked for a kind of key this type does not have.
-    throw invalidRequest(`unknown key type ${ring.type} for export type ${type}`);
+    // A plain error in Vault (getExportKey): 500.
+    throw goError(`unknown key type ${ring.type} for export type ${type}`);
   };
   const asn1 = format === "der" || format === "pem";
   switch (type) {
@@ -161,8 +161,7 @@ export function exportKey(
       return unknown();
     case "certificate-chain": {
       const chain = certificateChainPem(entry);
-      if (chain === null)
-        throw invalidRequest("selected key version does not have a certificate chain imported");
+      if (chain === null) throw goError("selected key version does not have a certificate chain imported");
       return chain;
     }
   }

@@ -17,6 +17,7 @@ import {
 import { POLICY_PREFIX } from "../keyring/manager.ts";
 import { upsertKey } from "../keyring/upsert.ts";
 import type { TransitState } from "../state.ts";
+import { PQC_KEY_FIELDS, refuseEnterpriseKeyType } from "./enterprise.ts";
 import { formatKeyring } from "./format-key.ts";
 import { KEY_POLICY_FIELDS } from "./key-policy-fields.ts";
 
@@ -92,6 +93,7 @@ export function pathKeys(t: TransitState): PathDefinition {
         type: "string",
         description: "The UUID of the managed key to use for this transit key",
       },
+      ...PQC_KEY_FIELDS,
     },
     operations: {
       update: (req, d) => createKey(t, req, d),
@@ -118,6 +120,7 @@ async function createKey(t: TransitState, req: LogicalRequest, d: FieldData): Pr
   if (!derived && convergent) return errorResponse("convergent encryption requires derivation to be enabled");
   if (keyType === "managed_key")
     throw invalidRequest("managed keys are a Vault Enterprise feature and are not supported");
+  refuseEnterpriseKeyType(keyType, keySize, d);
   if (!isKeyType(keyType)) throw invalidRequest(`unknown key type ${keyType}`);
   if (keySize !== 0) {
     if (keyType !== "hmac") throw invalidRequest(`key_size is not valid for algorithm ${keyType}`);

@@ -15,6 +15,7 @@ import { hashSignatureInput, signingSupported } from "../keyring/key-types.ts";
 import type { Keyring } from "../keyring/keyring.ts";
 import type { TransitState } from "../state.ts";
 import { type BatchItem, batchItems, goType, itemString, throwBatchDecodeErrors } from "./batch.ts";
+import { ERR_CMAC_ENT_ONLY } from "./enterprise.ts";
 import { hmacVerify } from "./hmac-ops.ts";
 
 /**
@@ -321,7 +322,8 @@ async function verifyHandler(t: TransitState, req: LogicalRequest, d: FieldData)
   if (missing && cmacFound) throw invalidRequest("some elements of batch_input are missing 'cmac'");
   if (optionsSet === 0) throw invalidRequest("no batch_input elements have 'signature', 'hmac' or 'cmac'");
   if (hmacFound) return hmacVerify(t, req, d);
-  if (cmacFound) throw invalidRequest("CMAC operations are only supported in Vault Enterprise");
+  // path_cmac_ce.go: an ErrorResponse (400) with ErrCmacEntOnly.
+  if (cmacFound) throw invalidRequest(ERR_CMAC_ENT_ONLY);
 
   const args = apiArgs(d);
   const ring = await t.keyrings.get(req.storage, d.get<"string">("name"));
