@@ -64,7 +64,8 @@ type HybridKeyConfig struct {
 	ECKeyType  int
 }
 
-type Policy struct {
+// The fields both engines' Policy share, in their order (embedded, so encoding/json flattens them).
+type policyFields struct {
 	Name                     string              `json:"name"`
 	Key                      []byte              `json:"key,omitempty"`
 	KeySize                  int                 `json:"key_size,omitempty"`
@@ -90,39 +91,20 @@ type Policy struct {
 	AutoRotatePeriod         time.Duration       `json:"auto_rotate_period"`
 	Imported                 bool
 	AllowImportedKeyRotation bool
-	ParameterSet             string
-	HybridConfig             HybridKeyConfig
+}
+
+// Vault's Policy: the shared fields, then ParameterSet and HybridConfig.
+type Policy struct {
+	policyFields
+	ParameterSet string
+	HybridConfig HybridKeyConfig
 }
 
 // OpenBao's Policy: Vault's fields up to AllowImportedKeyRotation, then soft_deleted
 // (no ParameterSet, HybridConfig); its KeyType numbers hmac 10.
 type baoPolicy struct {
-	Name                     string              `json:"name"`
-	Key                      []byte              `json:"key,omitempty"`
-	KeySize                  int                 `json:"key_size,omitempty"`
-	Keys                     map[string]KeyEntry `json:"keys"`
-	Derived                  bool                `json:"derived"`
-	KDF                      int                 `json:"kdf"`
-	ConvergentEncryption     bool                `json:"convergent_encryption"`
-	Exportable               bool                `json:"exportable"`
-	MinDecryptionVersion     int                 `json:"min_decryption_version"`
-	MinEncryptionVersion     int                 `json:"min_encryption_version"`
-	LatestVersion            int                 `json:"latest_version"`
-	ArchiveVersion           int                 `json:"archive_version"`
-	ArchiveMinVersion        int                 `json:"archive_min_version"`
-	MinAvailableVersion      int                 `json:"min_available_version"`
-	DeletionAllowed          bool                `json:"deletion_allowed"`
-	ConvergentVersion        int                 `json:"convergent_version"`
-	Type                     int                 `json:"type"`
-	BackupInfo               *BackupInfo         `json:"backup_info"`
-	RestoreInfo              *BackupInfo         `json:"restore_info"`
-	AllowPlaintextBackup     bool                `json:"allow_plaintext_backup"`
-	VersionTemplate          string              `json:"version_template"`
-	StoragePrefix            string              `json:"storage_prefix"`
-	AutoRotatePeriod         time.Duration       `json:"auto_rotate_period"`
-	Imported                 bool
-	AllowImportedKeyRotation bool
-	SoftDeleted              bool `json:"soft_deleted"`
+	policyFields
+	SoftDeleted bool `json:"soft_deleted"`
 }
 
 type baoKeyData struct {
@@ -192,12 +174,12 @@ func entryNow(t time.Time) KeyEntry {
 }
 
 func newPolicy(name string, typ int, entries []KeyEntry, minDecryption int) *KeyData {
-	p := &Policy{
+	p := &Policy{policyFields: policyFields{
 		Name: name, Type: typ, Keys: map[string]KeyEntry{}, Exportable: true, AllowPlaintextBackup: true,
 		ConvergentVersion: -1, MinDecryptionVersion: minDecryption, LatestVersion: len(entries),
 		ArchiveVersion: len(entries),
 		BackupInfo:     &BackupInfo{Time: time.Now(), Version: len(entries)},
-	}
+	}}
 	archive := []KeyEntry{{}}
 	for i, e := range entries {
 		v := i + 1
