@@ -130,7 +130,20 @@ export async function hmacVerify(
     return { valid: constantTimeEqual(actual, expected) };
   });
 
-  if (parsed !== null) {
+  return hmacResponse(parsed !== null, items, results, (only) => ({ valid: only.valid === true }));
+}
+
+/**
+ * The answer of hmac/ and verify/: batch results (always 200, each with its
+ * reference), or the single item's data, its error a 400.
+ */
+export function hmacResponse(
+  batch: boolean,
+  items: BatchItem[],
+  results: HmacResult[],
+  single: (only: HmacResult) => Record<string, unknown>,
+): LogicalResponse {
+  if (batch) {
     return {
       data: {
         batch_results: results.map((r, i) =>
@@ -141,5 +154,5 @@ export async function hmacVerify(
   }
   const only = results[0] ?? {};
   if (only.error !== undefined) throw invalidRequest(only.error);
-  return { data: { valid: only.valid === true } };
+  return { data: single(only) };
 }
