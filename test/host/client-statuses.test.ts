@@ -95,7 +95,11 @@ describe.runIf(PLUGIN_READY)("statuses clients assert, through the dev host", ()
     expect(plain).toBe(b64("hi"));
     const dk = dataOf(await api("POST", t("datakey/plaintext/life"), { bits: 128 }));
     expect(Buffer.from(String(dk["plaintext"]), "base64").length).toBe(16);
-    await api("POST", t("keys/life/config"), { min_decryption_version: 2, min_encryption_version: 2, deletion_allowed: true });
+    await api("POST", t("keys/life/config"), {
+      min_decryption_version: 2,
+      min_encryption_version: 2,
+      deletion_allowed: true,
+    });
     const trim = await api("POST", t("keys/life/trim"), { min_available_version: 2 });
     expect([trim.status, errors(trim)]).toEqual([200, []]);
     expect((await api("DELETE", t("keys/life"))).status).toBe(204);
