@@ -1,6 +1,6 @@
 import { goError, invalidRequest } from "../../framework/errors.ts";
 import { optionalParamRegex, type PathDefinition } from "../../framework/path.ts";
-import { BackupFormatError, fromVaultBackup } from "../keyring/vault-json.ts";
+import { BackupFormatError, BackupTypeError, fromVaultBackup } from "../keyring/vault-json.ts";
 import type { TransitState } from "../state.ts";
 
 const KEY_NAME = /^\w(?:[\w.-]*\w)?$/;
@@ -43,6 +43,7 @@ export function pathRestore(t: TransitState): PathDefinition {
         try {
           ring = fromVaultBackup(backup, requested);
         } catch (e) {
+          if (e instanceof BackupTypeError) throw invalidRequest(`invalid backup: ${e.message}`);
           if (e instanceof BackupFormatError) throw goError(`invalid backup: ${e.message}`);
           throw e;
         }
