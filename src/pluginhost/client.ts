@@ -105,8 +105,9 @@ export class PluginClient {
     void proc.exited.then(() => this.onExit());
   }
 
+  /** The live process's pid; none once it has exited (the OS may hand that number to another process). */
   get pid(): number | undefined {
-    return this.proc.pid;
+    return this.proc.dead ? undefined : this.proc.pid;
   }
 
   get dead(): boolean {
