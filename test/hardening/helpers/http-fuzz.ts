@@ -515,6 +515,7 @@ export function defineHttpFuzz(suite: HttpFuzzSuite): void {
       // kept); an unexpected exception in the engine would be the generic "internal error", and a
       // storage failure (none is injected here; paths of any length are stored) a "storage ..." text.
       const vaultPlain =
+        !deliberate &&
         status === 500 &&
         /^\{"errors":\["(?!internal error"|storage )[^"]/.test(text) &&
         !path.startsWith("sys/");
