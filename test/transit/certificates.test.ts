@@ -37,6 +37,11 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const hasOpenssl = spawnSync("sh", ["-c", "command -v openssl"], { stdio: "ignore" }).status === 0;
 const hasGo = spawnSync("sh", ["-c", "command -v go"], { stdio: "ignore" }).status === 0;
+/**
+ * Tests that compile and run Go programs: \`go build\`/\`go run\` of a cold cache takes minutes on a
+ * loaded 2-core machine, far past vitest's default 30 s. A generous limit, not a timing assertion.
+ */
+const GO_TEST_TIMEOUT_MS = 300_000;
 
 const SIGNING_TYPES = ["ed25519", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "rsa-2048"] as const;
 type SigningType = (typeof SIGNING_TYPES)[number];
@@ -453,6 +458,7 @@ describe("keys/:name/csr", () => {
         }
       }
     },
+    GO_TEST_TIMEOUT_MS,
   );
 
   it.runIf(hasGo && hasOpenssl)(
@@ -485,6 +491,7 @@ describe("keys/:name/csr", () => {
       }
       expect(accepted).toBeGreaterThan(100);
     },
+    GO_TEST_TIMEOUT_MS,
   );
 });
 
@@ -666,6 +673,7 @@ describe("keys/:name/set-certificate", () => {
       }
       expect(stored).toBeGreaterThan(100);
     },
+    GO_TEST_TIMEOUT_MS,
   );
 
   it("the chain survives storage (a fresh engine on the same storage) and backup/restore", async () => {

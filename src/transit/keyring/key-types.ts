@@ -1,8 +1,9 @@
 /**
- * Transit key types, with the numeric ids of Vault's keysutil.KeyType (the
- * `type` field of a policy in Vault's backup format) and what each supports.
- * OpenBao numbers hmac as 10 and adds xchacha20 as 11; we follow Vault, and
- * xchacha20-poly1305 (OpenBao only) is written with OpenBao's 11.
+ * Transit key types and what each supports. The numbers a backup carries
+ * for them (keysutil's KeyType enum, which Vault and OpenBao number
+ * differently from 10 up) live in backup-numbering.ts; VAULT_KEY_TYPE_ID
+ * below is only its fallback, Vault's number for a type added here
+ * without a line there.
  */
 export const KEY_TYPES = [
   "aes128-gcm96",
@@ -84,6 +85,5 @@ export function rsaBits(t: RsaKeyType): number {
   return t === "rsa-2048" ? 2048 : t === "rsa-3072" ? 3072 : 4096;
 }
 
-/** HMAC key size limits, in bytes (keysutil HmacMinKeySize / HmacMaxKeySize). */
-export const HMAC_MIN_KEY_SIZE = 32;
-export const HMAC_MAX_KEY_SIZE = 512;
+/** HMAC key size limits, in bytes (keysutil HmacMinKeySize / HmacMaxKeySize), defined with HMAC key generation. */
+export { HMAC_MAX_KEY_SIZE, HMAC_MIN_KEY_SIZE } from "../../crypto/keys.ts";

@@ -13,7 +13,8 @@ const HELP_DESCRIPTION =
  * (UPDATE), transit path_keys.go: set or clear the flag, store the key, answer
  * with the key's read; a missing key answers nothing (204), a flag already in
  * that state a warning. While set, keysutil refuses every use of the key
- * (refuseSoftDeleted); reads, config, backup and trim still work.
+ * (refuseSoftDeleted), rotation and backup included; reads, config and
+ * trim still work.
  */
 export function pathSoftDelete(t: TransitState): PathDefinition {
   return {
