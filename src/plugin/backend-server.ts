@@ -28,10 +28,18 @@ import type {
   SpecialPathsReply,
   TypeReply,
 } from "../gen/sdk/plugin/pb/backend.ts";
+import { LARGE_JSON } from "../util/json-slices.ts";
 import type { Logger } from "../util/logger.ts";
 import type { Broker } from "./broker.ts";
 import { GrpcStorage, GrpcSystemView } from "./storage-client.ts";
-import { logicalErrorToProto, outcomeToProto, protoRequestToLogical, TranslationError } from "./translate.ts";
+import {
+  decodeRequestDataInSlices,
+  logicalErrorToProto,
+  outcomeToProto,
+  outcomeToProtoInSlices,
+  protoRequestToLogical,
+  TranslationError,
+} from "./translate.ts";
 
 /** pluginutil.MultiplexingCtxKey */
 export const MULTIPLEX_ID_KEY = "multiplex_id";
@@ -244,9 +252,15 @@ export class BackendService {
     }
   }
 
-  private translate(inst: Instance, args: HandleRequestArgs | HandleExistenceCheckArgs): LogicalRequest {
+  private async translate(
+    inst: Instance,
+    args: HandleRequestArgs | HandleExistenceCheckArgs,
+  ): Promise<LogicalRequest> {
     try {
-      return protoRequestToLogical(args.request, inst.storage);
+      // A large body (a batch) is parsed in slices so that other calls are answered meanwhile.
+      const text = args.request?.data ?? "";
+      const decoded = text.length >= LARGE_JSON ? { data: await decodeRequestDataInSlices(text) } : undefined;
+      return protoRequestToLogical(args.request, inst.storage, decoded);
     } catch (e) {
       if (e instanceof TranslationError) throw new RpcError(status.UNKNOWN, e.message);
       throw e;
@@ -260,7 +274,7 @@ export class BackendService {
     this.checkNotMetadataMode();
     let req: LogicalRequest;
     try {
-      req = this.translate(inst, call.request);
+      req = await this.translate(inst, call.request);
     } catch (e) {
       if (e instanceof RpcError) throw e;
       return outcomeToProto({ error: e }, call.request.request?.id ?? "");
@@ -273,7 +287,7 @@ export class BackendService {
       this.logRequestError(req.operation, req.path, err);
       outcome = { error: err };
     }
-    return outcomeToProto(outcome, req.id ?? "");
+    return outcomeToProtoInSlices(outcome, req.id ?? "");
   }
 
   private async handleExistenceCheck(
@@ -283,7 +297,7 @@ export class BackendService {
     this.checkNotMetadataMode();
     let req: LogicalRequest;
     try {
-      req = this.translate(inst, call.request);
+      req = await this.translate(inst, call.request);
     } catch (e) {
       if (e instanceof RpcError) throw e;
       return { checkFound: false, exists: false, err: logicalErrorToProto(toLogicalError(e)) };

@@ -7,6 +7,7 @@
 import { createTransitBackend } from "../transit/backend.ts";
 import { JsonLogger, type LogLevel } from "../util/logger.ts";
 import { EnvError, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, readPluginEnv } from "./env.ts";
+import { transportFromEnv } from "./rpc-server.ts";
 import { PluginServer } from "./server.ts";
 import { PLUGIN_VERSION } from "./version.ts";
 
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
     factory: ({ logger: l }) => createTransitBackend({ logger: l.named("transit"), version: PLUGIN_VERSION }),
     writeHandshake: (line) => process.stdout.write(line),
     onExit: exitAfterFlush,
+    transport: transportFromEnv(process.env["TRANSIT_TS_GRPC_SERVER"]),
   });
 
   process.on("SIGTERM", () => void server.stop("SIGTERM"));

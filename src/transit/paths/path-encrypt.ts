@@ -7,6 +7,7 @@ import {
   type LogicalRequest,
   type LogicalResponse,
 } from "../../framework/request.ts";
+import { mapInSlices } from "../../util/time-slice.ts";
 import type { KeyType } from "../keyring/key-types.ts";
 import type { Keyring } from "../keyring/keyring.ts";
 import { encrypt, encryptionVersion } from "../keyring/symmetric.ts";
@@ -92,8 +93,8 @@ export function pathEncrypt(t: TransitState): PathDefinition {
 
 async function encryptHandler(t: TransitState, req: LogicalRequest, d: FieldData): Promise<LogicalResponse> {
   const name = d.get<"string">("name");
-  const { items, batch } = readCipherItems(d, "encrypt");
-  predecodeItems(items, "encrypt");
+  const { items, batch } = await readCipherItems(d, "encrypt");
+  await predecodeItems(items, "encrypt");
   const contextSet = items[0]?.context !== "";
 
   let ring: Keyring | null;
@@ -132,7 +133,7 @@ async function encryptHandler(t: TransitState, req: LogicalRequest, d: FieldData
   if (ring === null) throw invalidRequest("encryption key not found");
 
   const outcome: BatchOutcome = { successes: false, userErrors: false, internalErrors: false };
-  const results = items.map((item, i) => {
+  const results = await mapInSlices(items, (item, i) => {
     const result: Record<string, unknown> = {};
     if (item.error !== undefined) {
       outcome.userErrors = true;

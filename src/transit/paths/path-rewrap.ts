@@ -2,6 +2,7 @@ import { invalidRequest } from "../../framework/errors.ts";
 import type { FieldData } from "../../framework/fields.ts";
 import { genericNameRegex, type PathDefinition } from "../../framework/path.ts";
 import type { LogicalRequest, LogicalResponse } from "../../framework/request.ts";
+import { mapInSlices } from "../../util/time-slice.ts";
 import { decrypt, encrypt, encryptionVersion } from "../keyring/symmetric.ts";
 import type { TransitState } from "../state.ts";
 import { type BatchOutcome, batchResponse, failItem, singleItemError } from "./batch.ts";
@@ -47,15 +48,15 @@ export function pathRewrap(t: TransitState): PathDefinition {
 }
 
 async function rewrapHandler(t: TransitState, req: LogicalRequest, d: FieldData): Promise<LogicalResponse> {
-  const { items, batch } = readCipherItems(d, "rewrap");
-  predecodeItems(items, "rewrap");
+  const { items, batch } = await readCipherItems(d, "rewrap");
+  await predecodeItems(items, "rewrap");
   const ring = await t.keyrings.get(req.storage, d.get<"string">("name"));
   if (ring === null) throw invalidRequest("encryption key not found");
   const decryptPadding = d.get<"string">("decrypt_padding_scheme");
   const encryptPadding = d.get<"string">("encrypt_padding_scheme");
 
   const outcome: BatchOutcome = { successes: false, userErrors: false, internalErrors: false };
-  const results = items.map((item, i) => {
+  const results = await mapInSlices(items, (item, i) => {
     const result: Record<string, unknown> = {};
     if (item.error !== undefined) {
       outcome.userErrors = true;
