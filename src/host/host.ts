@@ -367,14 +367,14 @@ export class DevHost {
     }
 
     const requestId = randomUUID();
-    let parsed: ReturnType<typeof buildLogicalRequest>;
+    let parsed: Awaited<ReturnType<typeof buildLogicalRequest>>;
     try {
       const body =
         method === "POST" || method === "PUT"
           ? await readBody(req, this.config.maxRequestSize)
           : Buffer.alloc(0);
       if (body.length === 0) req.resume();
-      parsed = buildLogicalRequest(method, path, url.searchParams, req.headers, body);
+      parsed = await buildLogicalRequest(method, path, url.searchParams, req.headers, body);
     } catch (e) {
       if (e instanceof HttpError) {
         if (e.status === 413) {
