@@ -47,6 +47,8 @@ interface RatioSpec {
   of: string;
   /** Another case for the denominator, ours (p99 added by the mixed load). */
   against?: string;
+  /** Whose row is the numerator: the default build, or the same executable with grpc-js. */
+  who?: "plugin" | "plugin-grpcjs";
   basis: Ratio["basis"];
   target: number | null;
   direction: Ratio["direction"];
@@ -63,6 +65,20 @@ const RATIOS: readonly RatioSpec[] = [
   r("e4kc1", "opsPerSec", null, ">=", "encrypts/s, 4 KiB, 1 in flight: plugin / Go peer"),
   r("b1000", "itemsPerSec", 1, ">=", "batch_input of 1000, items/s: plugin / Go peer"),
   r("b100", "itemsPerSec", null, ">=", "batch_input of 100, items/s: plugin / Go peer"),
+  // The transport not chosen, kept for comparison (rpc-server.ts).
+  ...(["opsPerSec", "p99", "cpu", "hostCpu"] as const).map(
+    (basis): RatioSpec => ({
+      ...r(
+        "e64c64",
+        basis,
+        null,
+        basis === "opsPerSec" ? ">=" : "<=",
+        `grpc-js server: ${basis} at 64 in flight / Go peer`,
+      ),
+      id: `vault-grpcjs-${basis}|e64c64`,
+      who: "plugin-grpcjs",
+    }),
+  ),
   {
     id: "vault-mixed-p99-added",
     of: "mixed",
@@ -135,7 +151,12 @@ export async function runVault(ctx: RunContext): Promise<void> {
   const rounds = quick ? 1 : 3;
   const outcomes = await runVaultHost(
     built.host,
-    { plugin: ours.argv, go: [built.peer] },
+    // The same executable with grpc-js as its server (rpc-server.ts), measured beside the default.
+    {
+      plugin: ours.argv,
+      "plugin-grpcjs": ["/usr/bin/env", "TRANSIT_TS_GRPC_SERVER=grpc-js", ...ours.argv],
+      go: [built.peer],
+    },
     cases,
     { rounds, ms: quick ? 300 : 1500, warmupMs: quick ? 100 : 400 },
     (o) => ctx.progress.status(`${o.case.name} ${o.plugin} round ${o.round + 1}/${rounds}`),
@@ -148,6 +169,7 @@ export async function runVault(ctx: RunContext): Promise<void> {
     const hc = cases.find((x) => x.name === c.host.name) as HostCase;
     for (const [plugin, impl] of [
       ["plugin", "plugin executable"],
+      ["plugin-grpcjs", "plugin executable, grpc-js server"],
       ["go", "Go plugin peer"],
     ] as const) {
       const list = outcomes.filter((o) => o.case.name === hc.name && o.plugin === plugin);
@@ -162,8 +184,8 @@ export async function runVault(ctx: RunContext): Promise<void> {
         impl: hc.mixed !== undefined && hc.mixed > 0 ? `${impl}, large batch in flight` : impl,
         op: "encrypt",
         ...aggregate(list),
-        ...(plugin === "go" ? { limit: true } : {}),
-        note: `${plugin === "plugin" ? ours.note : "bench/vault/peer, go-plugin 1.0.1"}; per encrypt HandleExistenceCheck + HandleRequest, ${list[0]?.requestBytes} B of data JSON; ${hc.inFlight} in flight; ops/s best of ${list.length} rounds, p50/p99 their median, CPU/call the least${mixedNote}`,
+        ...(plugin === "go" ? { limit: true } : plugin === "plugin-grpcjs" ? { reference: true } : {}),
+        note: `${plugin === "go" ? "bench/vault/peer, go-plugin 1.0.1" : plugin === "plugin" ? `${ours.note}, node:http2 server` : `${ours.note}, TRANSIT_TS_GRPC_SERVER=grpc-js`}; per encrypt HandleExistenceCheck + HandleRequest, ${list[0]?.requestBytes} B of data JSON; ${hc.inFlight} in flight; ops/s best of ${list.length} rounds, p50/p99 their median, CPU/call the least${mixedNote}`,
       });
       recorded.set(`${plugin}|${hc.name}`, m);
     }
@@ -172,7 +194,7 @@ export async function runVault(ctx: RunContext): Promise<void> {
     ctx.ratio({
       id: spec.id,
       description: spec.description,
-      numerator: recorded.get(`plugin|${spec.of}`),
+      numerator: recorded.get(`${spec.who ?? "plugin"}|${spec.of}`),
       denominator: recorded.get(spec.against !== undefined ? `plugin|${spec.against}` : `go|${spec.of}`),
       basis: spec.basis,
       target: spec.target,
