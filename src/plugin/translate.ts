@@ -121,7 +121,7 @@ export async function outcomeToProtoInSlices(
   }
   const resp = outcome.response;
   const out = emptyResponse();
-  out.data = goEscape(await stringifyJsonInSlices(resp.data ?? null, jsonReplacer));
+  out.data = await stringifyJsonInSlices(resp.data ?? null, jsonReplacer, goEscape);
   if (resp.warnings !== undefined) out.warnings = [...resp.warnings];
   return { response: out };
 }
