@@ -62,6 +62,18 @@ export function frameMessage(payload: Uint8Array): Buffer {
   return out;
 }
 
+/** Above this size a message's 5-byte prefix is written on its own rather than copied in front of it. */
+const COPY_LIMIT = 64 * 1024;
+
+/** The message as the buffers to write: one for small messages (one write), prefix and payload for large. */
+function framed(payload: Buffer): Buffer[] {
+  if (payload.length <= COPY_LIMIT) return [frameMessage(payload)];
+  const prefix = Buffer.allocUnsafe(5);
+  prefix[0] = 0;
+  prefix.writeUInt32BE(payload.length, 1);
+  return [prefix, payload];
+}
+
 /** Splits a byte stream into gRPC messages, across chunk boundaries. */
 export class MessageReader {
   private chunks: Buffer[] = [];
@@ -138,7 +150,9 @@ class StreamCall extends EventEmitter {
   write(message: unknown): boolean {
     if (this.ended || this.stream.destroyed || this.stream.closed) return false;
     this.sendHeaders();
-    return this.stream.write(frameMessage(this.method.responseSerialize(message)));
+    let ok = true;
+    for (const b of framed(this.method.responseSerialize(message))) ok = this.stream.write(b);
+    return ok;
   }
 
   end(): void {
@@ -296,16 +310,17 @@ export class H2Server implements RpcServer {
         sendStatus(stream, s.code, s.details);
         return;
       }
-      let body: Buffer;
+      let body: Buffer[];
       try {
-        body = frameMessage(def.responseSerialize(value));
+        body = framed(def.responseSerialize(value));
       } catch {
         sendStatus(stream, status.INTERNAL, "error serializing the response");
         return;
       }
       stream.respond(responseHeaders(), { waitForTrailers: true });
       stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
-      stream.end(body);
+      for (let i = 0; i < body.length - 1; i++) stream.write(body[i]);
+      stream.end(body[body.length - 1]);
     };
     try {
       handler(call, callback);

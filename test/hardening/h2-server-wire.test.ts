@@ -144,14 +144,16 @@ describe("H2Server with a grpc-js client", () => {
       const s = broker.startStream();
       s.on("data", (info: ConnInfo) => {
         echoed.push(info.address);
-        if (echoed.length === 2) s.end();
+        if (echoed.length === 3) s.end();
       });
       s.on("error", reject);
       s.on("end", () => resolve());
       s.write({ serviceId: 1, network: "tcp", address: "x" });
       s.write({ serviceId: 2, network: "tcp", address: "y" });
+      // Over 64 KiB: written as prefix and payload, not copied into one buffer.
+      s.write({ serviceId: 3, network: "tcp", address: "z".repeat(100_000) });
     });
-    expect(echoed).toEqual(["echo:x", "echo:y"]);
+    expect(echoed).toEqual(["echo:x", "echo:y", `echo:${"z".repeat(100_000)}`]);
     broker.close();
   });
 
