@@ -155,19 +155,19 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * escape(JSON.stringify(value, replacer)), yielding between runs of the
+ * rewrite(JSON.stringify(value, replacer)), yielding between runs of the
  * elements of a top-level object's long arrays. The replacer must not depend
- * on the key or the holder (it sees each run as an array of its own); escape
+ * on the key or the holder (it sees each run as an array of its own); rewrite
  * must work piecewise (a per-character rewrite of JSON text).
  */
 export async function stringifyJsonInSlices(
   value: unknown,
   replacer: (key: string, value: unknown) => unknown,
-  escape: (json: string) => string = (json) => json,
+  rewrite: (json: string) => string = (json) => json,
   slice = new TimeSlice(),
 ): Promise<string> {
   if (!isPlainObject(value) || !Object.values(value).some((v) => Array.isArray(v) && v.length > RUN)) {
-    return escape(JSON.stringify(value, replacer) ?? "null");
+    return rewrite(JSON.stringify(value, replacer) ?? "null");
   }
   const parts: string[] = [];
   for (const key of Object.keys(value)) {
@@ -177,14 +177,14 @@ export async function stringifyJsonInSlices(
     if (Array.isArray(v) && v.length > RUN) {
       const runs: string[] = [];
       for (let a = 0; a < v.length; a += RUN) {
-        runs.push(escape((JSON.stringify(v.slice(a, a + RUN), replacer) as string).slice(1, -1)));
+        runs.push(rewrite((JSON.stringify(v.slice(a, a + RUN), replacer) as string).slice(1, -1)));
         if (slice.due()) await slice.yield();
       }
       json = `[${runs.join(",")}]`;
     } else {
-      json = escape(JSON.stringify(v, replacer) as string);
+      json = rewrite(JSON.stringify(v, replacer) as string);
     }
-    parts.push(`${escape(JSON.stringify(key))}:${json}`);
+    parts.push(`${rewrite(JSON.stringify(key))}:${json}`);
   }
   return `{${parts.join(",")}}`;
 }

@@ -85,10 +85,10 @@ describe("JSON in slices", () => {
         const value = { batch_results: list, n: 1n, skipped: undefined, s: "<&>" };
         expect(await stringifyJsonInSlices(value, replacer)).toBe(JSON.stringify(value, replacer));
         // A per-character escape (as Go's encoding/json's <, >, &) applied run by run gives the same text.
-        const escape = (j: string): string =>
+        const goEsc = (j: string): string =>
           j.replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
-        expect(await stringifyJsonInSlices(value, replacer, escape)).toBe(
-          escape(JSON.stringify(value, replacer)),
+        expect(await stringifyJsonInSlices(value, replacer, goEsc)).toBe(
+          goEsc(JSON.stringify(value, replacer)),
         );
       }),
       { numRuns: 10 },
