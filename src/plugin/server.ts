@@ -32,6 +32,7 @@ import { type BackendFactory, BackendService } from "./backend-server.ts";
 import { Broker } from "./broker.ts";
 import { MULTIPLEXED_VERSION, type PluginEnv } from "./env.ts";
 import { H2Server } from "./h2-server.ts";
+import { encodeHandleRequestReply } from "./reply-codec.ts";
 import { GrpcJsServer, type RpcServer, type ServerTls, type ServerTransport } from "./rpc-server.ts";
 import { generateServerCert, parseClientCert, rawStdBase64 } from "./tls.ts";
 
@@ -120,7 +121,17 @@ export class PluginServer {
       // the stream stays open and empty until shutdown.
       streamStdio: (call: grpc.ServerWritableStream<unknown, StdioData>) => this.hold(call),
     });
-    this.server.addService(BackendServiceDefinition, backend.service() as object);
+    this.server.addService(
+      {
+        ...BackendServiceDefinition,
+        // A batch's large reply is encoded in one pass (reply-codec.ts).
+        handleRequest: {
+          ...BackendServiceDefinition.handleRequest,
+          responseSerialize: encodeHandleRequestReply,
+        },
+      },
+      backend.service() as object,
+    );
     this.server.addService(PluginVersionService, backend.versionService());
     if (multiplexed) this.server.addService(PluginMultiplexingService, backend.multiplexingService());
 
