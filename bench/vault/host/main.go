@@ -9,6 +9,9 @@
 // round: calls/s, items/s, latency p50/p99, and CPU per call of the plugin process (/proc/<pid>/stat, all
 // its threads) and of this host (getrusage). A "mixed" case runs small encrypts while one goroutine keeps a
 // large batch in flight and reports the small encrypts' latency.
+//
+// One file of about 500 lines: build.sh builds it as a single package main next to the Go code generated from
+// proto/, as test/gohost/main.go is built; its parts (go-plugin wiring, brokered services, load loop) are small.
 package main
 
 import (
