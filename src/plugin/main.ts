@@ -9,6 +9,7 @@ import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../protocol/constants.ts";
 import { createTransitBackend } from "../transit/backend.ts";
 import { JsonLogger, type LogLevel } from "../util/logger.ts";
 import { EnvError, hostEngineFromEnv, readPluginEnv } from "./env.ts";
+import { transportFromEnv } from "./rpc-server.ts";
 import { PluginServer } from "./server.ts";
 import { PLUGIN_VERSION } from "./version.ts";
 
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
       }),
     writeHandshake: (line) => process.stdout.write(line),
     onExit: exitAfterFlush,
+    transport: transportFromEnv(process.env["TRANSIT_TS_GRPC_SERVER"]),
   });
 
   process.on("SIGTERM", () => void server.stop("SIGTERM"));

@@ -1,8 +1,10 @@
 import { invalidRequest, userError } from "../../framework/errors.ts";
 import type { FieldData } from "../../framework/fields.ts";
 import { base64ErrorMessage, decodeStdBase64 } from "../../util/base64.ts";
+import { mapInSlices, TimeSlice } from "../../util/time-slice.ts";
 import { type DigestName, isHashName } from "../keyring/hashes.ts";
 import { associatedDataSupported, type KeyType } from "../keyring/key-types.ts";
+import type { Keyring } from "../keyring/keyring.ts";
 import type { CipherOptions, PaddingScheme } from "../keyring/symmetric.ts";
 import { batchItems, itemInt, itemString, throwBatchDecodeErrors } from "./batch.ts";
 
@@ -32,13 +34,18 @@ export type CipherMode = "encrypt" | "decrypt" | "rewrap";
 
 /**
  * The request's items: batch_input when present, else the single request
- * built from the top-level fields; null `batch` tells the two apart.
+ * built from the top-level fields; null `batch` tells the two apart. A long
+ * batch is read in time slices (util/time-slice.ts) so that other requests
+ * are served between them.
  */
-export function readCipherItems(d: FieldData, mode: CipherMode): { items: CipherItem[]; batch: boolean } {
+export async function readCipherItems(
+  d: FieldData,
+  mode: CipherMode,
+): Promise<{ items: CipherItem[]; batch: boolean }> {
   const raw = batchItems(d);
   if (raw !== null) {
     const errors: string[] = [];
-    const items = raw.map((item, i): CipherItem => {
+    const items = await mapInSlices(raw, (item, i): CipherItem => {
       if (mode === "encrypt" && !Object.hasOwn(item, "plaintext")) {
         errors.push(`'[${i}].plaintext' missing plaintext to encrypt`);
       }
@@ -90,8 +97,11 @@ export function readCipherItems(d: FieldData, mode: CipherMode): { items: Cipher
 /**
  * Vault's first pass over the items: context all-or-none, then base64 of the
  * plaintext (encrypt), context and nonce. Failures are recorded on the item.
+ * Time-sliced as readCipherItems.
  */
-export function predecodeItems(items: CipherItem[], mode: CipherMode): void {
+export async function predecodeItems(items: CipherItem[], mode: CipherMode): Promise<void> {
+  // Only a batch long enough to need slicing pays for reading the clock.
+  const slice = items.length > 32 ? new TimeSlice() : null;
   const contextSet = items[0]?.context !== "";
   for (const item of items) {
     if ((item.context === "") === contextSet) {
@@ -99,6 +109,7 @@ export function predecodeItems(items: CipherItem[], mode: CipherMode): void {
     }
   }
   for (const item of items) {
+    if (slice?.due()) await slice.yield();
     if (mode === "encrypt") {
       const plaintext = decodeStdBase64(item.plaintext);
       if (plaintext === null) {
@@ -188,4 +199,18 @@ export function hashAlgorithmArg(type: KeyType, raw: string): { hash: DigestName
   if (!isHashName(raw)) return "unknown hash algorithm";
   if (!type.startsWith("rsa-")) return `unsupported key type ${type} for hash algorithm`;
   return { hash: raw === "none" ? undefined : raw };
+}
+
+/** transit ErrNonceNotAllowed. */
+export const ERR_NONCE_NOT_ALLOWED = "provided nonce not allowed for this key";
+
+/** Only convergent version 1 keys take a caller's nonce. */
+export function nonceAllowed(ring: Keyring): boolean {
+  return (
+    ring.type !== "rsa-2048" &&
+    ring.type !== "rsa-3072" &&
+    ring.type !== "rsa-4096" &&
+    ring.convergentEncryption &&
+    ring.convergentVersion === 1
+  );
 }

@@ -5,8 +5,7 @@ import { decodeStdBase64, encodeStdBase64 } from "../../util/base64.ts";
 import { associatedDataSupported } from "../keyring/key-types.ts";
 import { type CipherOptions, encrypt, encryptionVersion } from "../keyring/symmetric.ts";
 import type { TransitState } from "../state.ts";
-import { paddingSchemeArg } from "./cipher-items.ts";
-import { ERR_NONCE_NOT_ALLOWED, nonceAllowed } from "./path-encrypt.ts";
+import { ERR_NONCE_NOT_ALLOWED, nonceAllowed, paddingSchemeArg } from "./cipher-items.ts";
 
 export function pathDatakey(t: TransitState): PathDefinition {
   return {

@@ -3,6 +3,7 @@ import type { FieldData } from "../../framework/fields.ts";
 import { genericNameRegex, type PathDefinition } from "../../framework/path.ts";
 import type { LogicalRequest, LogicalResponse } from "../../framework/request.ts";
 import { encodeStdBase64 } from "../../util/base64.ts";
+import { mapInSlices } from "../../util/time-slice.ts";
 import { decrypt } from "../keyring/symmetric.ts";
 import type { TransitState } from "../state.ts";
 import { type BatchOutcome, batchResponse, failItem, singleItemError } from "./batch.ts";
@@ -60,13 +61,13 @@ export function pathDecrypt(t: TransitState): PathDefinition {
 }
 
 async function decryptHandler(t: TransitState, req: LogicalRequest, d: FieldData): Promise<LogicalResponse> {
-  const { items, batch } = readCipherItems(d, "decrypt");
-  predecodeItems(items, "decrypt");
+  const { items, batch } = await readCipherItems(d, "decrypt");
+  await predecodeItems(items, "decrypt");
   const ring = await t.keyrings.get(req.storage, d.get<"string">("name"));
   if (ring === null) throw invalidRequest("encryption key not found");
 
   const outcome: BatchOutcome = { successes: false, userErrors: false, internalErrors: false };
-  const results = items.map((item, i) => {
+  const results = await mapInSlices(items, (item, i) => {
     const result: Record<string, unknown> = {};
     if (item.error !== undefined) {
       outcome.userErrors = true;

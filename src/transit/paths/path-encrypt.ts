@@ -7,13 +7,20 @@ import {
   type LogicalRequest,
   type LogicalResponse,
 } from "../../framework/request.ts";
+import { mapInSlices } from "../../util/time-slice.ts";
 import type { KeyType } from "../keyring/key-types.ts";
 import type { Keyring } from "../keyring/keyring.ts";
 import { encrypt, encryptionVersion } from "../keyring/symmetric.ts";
 import { upsertKey } from "../keyring/upsert.ts";
 import type { TransitState } from "../state.ts";
 import { type BatchOutcome, batchResponse, failItem, singleItemError } from "./batch.ts";
-import { itemOptions, predecodeItems, readCipherItems } from "./cipher-items.ts";
+import {
+  ERR_NONCE_NOT_ALLOWED,
+  itemOptions,
+  nonceAllowed,
+  predecodeItems,
+  readCipherItems,
+} from "./cipher-items.ts";
 
 const UPSERT_TYPES: Record<string, KeyType | "unsupported"> = {
   "aes128-gcm96": "aes128-gcm96",
@@ -98,8 +105,8 @@ export function pathEncrypt(t: TransitState): PathDefinition {
 
 async function encryptHandler(t: TransitState, req: LogicalRequest, d: FieldData): Promise<LogicalResponse> {
   const name = d.get<"string">("name");
-  const { items, batch } = readCipherItems(d, "encrypt");
-  predecodeItems(items, "encrypt");
+  const { items, batch } = await readCipherItems(d, "encrypt");
+  await predecodeItems(items, "encrypt");
   const contextSet = items[0]?.context !== "";
 
   let ring: Keyring | null;
@@ -138,7 +145,7 @@ async function encryptHandler(t: TransitState, req: LogicalRequest, d: FieldData
   if (ring === null) throw invalidRequest("encryption key not found");
 
   const outcome: BatchOutcome = { successes: false, userErrors: false, internalErrors: false };
-  const results = items.map((item, i) => {
+  const results = await mapInSlices(items, (item, i) => {
     const result: Record<string, unknown> = {};
     if (item.error !== undefined) {
       outcome.userErrors = true;
@@ -178,18 +185,4 @@ async function encryptHandler(t: TransitState, req: LogicalRequest, d: FieldData
     );
   }
   return batchResponse(d, resp, outcome);
-}
-
-/** transit ErrNonceNotAllowed. */
-export const ERR_NONCE_NOT_ALLOWED = "provided nonce not allowed for this key";
-
-/** Only convergent version 1 keys take a caller's nonce. */
-export function nonceAllowed(ring: Keyring): boolean {
-  return (
-    ring.type !== "rsa-2048" &&
-    ring.type !== "rsa-3072" &&
-    ring.type !== "rsa-4096" &&
-    ring.convergentEncryption &&
-    ring.convergentVersion === 1
-  );
 }

@@ -2,11 +2,18 @@ import { ErrorKind, invalidRequest, LogicalError } from "../../framework/errors.
 import type { FieldData } from "../../framework/fields.ts";
 import { genericNameRegex, type PathDefinition } from "../../framework/path.ts";
 import type { LogicalRequest, LogicalResponse } from "../../framework/request.ts";
+import { mapInSlices } from "../../util/time-slice.ts";
 import type { Keyring } from "../keyring/keyring.ts";
 import { decrypt, encrypt, encryptionVersion } from "../keyring/symmetric.ts";
 import type { TransitState } from "../state.ts";
-import { type CipherItem, itemOptions, predecodeItems, readCipherItems } from "./cipher-items.ts";
-import { ERR_NONCE_NOT_ALLOWED, nonceAllowed } from "./path-encrypt.ts";
+import {
+  type CipherItem,
+  ERR_NONCE_NOT_ALLOWED,
+  itemOptions,
+  nonceAllowed,
+  predecodeItems,
+  readCipherItems,
+} from "./cipher-items.ts";
 
 export function pathRewrap(t: TransitState): PathDefinition {
   return {
@@ -54,12 +61,12 @@ export function pathRewrap(t: TransitState): PathDefinition {
  * not the caller's (Vault returns them, failing the request with 500).
  */
 async function rewrapHandler(t: TransitState, req: LogicalRequest, d: FieldData): Promise<LogicalResponse> {
-  const { items, batch } = readCipherItems(d, "rewrap");
-  predecodeItems(items, "rewrap");
+  const { items, batch } = await readCipherItems(d, "rewrap");
+  await predecodeItems(items, "rewrap");
   const ring = await t.keyrings.get(req.storage, d.get<"string">("name"));
   if (ring === null) throw invalidRequest("encryption key not found");
 
-  const results = items.map((item, i) => {
+  const results = await mapInSlices(items, (item, i) => {
     const result: Record<string, unknown> = {};
     const error = item.error ?? rewrapItem(ring, item, i, result);
     if (error !== undefined) result["error"] = error;
