@@ -339,3 +339,14 @@ describe("cache-config", () => {
     expect((await a.read("keys/k")).data["latest_version"]).toBe(2);
   });
 });
+
+describe("managed_key on Vault CE", () => {
+  it("key_size first, then GetManagedKeyUUID's plain error: 500 with Vault CE's text", async () => {
+    const e = new TestEngine();
+    const sized = await e.write("keys/mk", { type: "managed_key", key_size: 32 });
+    expect([sized.status, sized.error]).toEqual([400, "key_size is not valid for algorithm managed_key"]);
+    const r = await e.write("keys/mk", { type: "managed_key" });
+    expect([r.status, r.error]).toEqual([500, "managed keys are supported within enterprise edition only"]);
+    expect((await e.read("keys/mk")).status).toBe(404);
+  });
+});

@@ -1,4 +1,4 @@
-import { invalidRequest } from "../../framework/errors.ts";
+import { goError, invalidRequest } from "../../framework/errors.ts";
 import type { FieldData } from "../../framework/fields.ts";
 import { genericNameRegex, type PathDefinition } from "../../framework/path.ts";
 import {
@@ -118,8 +118,11 @@ async function createKey(t: TransitState, req: LogicalRequest, d: FieldData): Pr
     return errorResponse("auto rotate period must be 0 to disable or at least an hour");
   }
   if (!derived && convergent) return errorResponse("convergent encryption requires derivation to be enabled");
-  if (keyType === "managed_key")
-    throw invalidRequest("managed keys are a Vault Enterprise feature and are not supported");
+  if (keyType === "managed_key") {
+    // Vault CE: the key_size check, then GetManagedKeyUUID's plain error (500).
+    if (keySize !== 0) throw invalidRequest("key_size is not valid for algorithm managed_key");
+    throw goError("managed keys are supported within enterprise edition only");
+  }
   refuseEnterpriseKeyType(keyType, keySize, d);
   if (!isKeyType(keyType)) throw invalidRequest(`unknown key type ${keyType}`);
   if (keySize !== 0) {
