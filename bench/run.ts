@@ -14,6 +14,7 @@ import { runHttp } from "./layers/http.ts";
 import { runPeer } from "./layers/peer.ts";
 import { runPrimitives } from "./layers/primitives.ts";
 import { runScaling } from "./layers/scaling.ts";
+import { runVault } from "./layers/vault.ts";
 import { parseArgs, USAGE } from "./lib/args.ts";
 import { renderChart } from "./lib/chart.ts";
 import { RunContext, type RunOptions, SkipLayer } from "./lib/context.ts";
@@ -31,6 +32,7 @@ const RUNNERS: Record<LayerId, (ctx: RunContext) => Promise<void>> = {
   grpc: runGrpc,
   http: runHttp,
   scaling: runScaling,
+  vault: runVault,
 };
 
 async function main(): Promise<number> {

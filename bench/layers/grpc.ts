@@ -60,7 +60,7 @@ interface Call {
  * in the same interleaved rounds.
  */
 export async function runGrpc(ctx: RunContext): Promise<void> {
-  const { root, tmp, quick, loadSeconds, measure } = ctx.options;
+  const { root, tmp } = ctx.options;
   const plugin = await startPlugin(root, tmp);
   let running: RunningPlugin | null = null;
   if ("reason" in plugin) {
@@ -145,111 +145,132 @@ export async function runGrpc(ctx: RunContext): Promise<void> {
       fn: () => echoOnce(client, msg),
       note: `bytes in, same bytes out, ${size} B on the wire each way (${sizeNote}); separate process; mTLS (ECDSA P-256) on 127.0.0.1`,
     });
-    const group = "grpc unary call, mTLS";
-
-    // Sequential: one call at a time, interleaved rounds (bench/lib/measure.ts), best round.
-    const seqTime = quick ? 300 : Math.max(400, Math.round((loadSeconds * 1000) / 4));
-    const tasks: TaskDef[] = calls.map((c) => ({
-      key: c.key,
-      label: `grpc ${c.op} sequential`,
-      fn: c.fn,
-      batch: 1,
-    }));
-    const seq = await ctx.measure(tasks, { timeMs: seqTime, batchTargetMs: 0 });
-    const seqRecorded = new Map<string, Measurement>();
-    for (const c of calls) {
-      const t = seq.get(c.key);
-      if (t === undefined) continue;
-      seqRecorded.set(
-        c.key,
-        ctx.recordTiming(t, {
-          group,
-          impl: c.impl,
-          op: c.op,
-          size: PLAINTEXT,
-          batch: 1,
-          concurrency: 1,
-          ...(c.limit ? { limit: true } : {}),
-          note: c.note,
-        }),
-      );
-    }
-
-    // 64 in flight: closed loops, the calls alternating round by round; throughput is the
-    // best round, latency percentiles the median of the rounds' own.
-    const rounds = quick ? 1 : Math.max(2, Math.min(measure.rounds, 4));
-    const loopMs = quick ? 600 : Math.max(1000, Math.round((loadSeconds * 1000) / 2));
-    const perRound = new Map<
-      string,
-      { ops: number[]; p50: number[]; p99: number[]; mean: number[]; n: number }
-    >();
-    for (let r = 0; r < rounds; r++) {
-      const order = r % 2 === 0 ? calls : [...calls].reverse();
-      for (const c of order) {
-        ctx.progress.status(`grpc ${c.op} ${IN_FLIGHT} in flight, round ${r + 1}/${rounds}`);
-        const loop = await closedLoop(c.fn, IN_FLIGHT, loopMs, r === 0 ? 500 : 150);
-        const agg = perRound.get(c.key) ?? { ops: [], p50: [], p99: [], mean: [], n: 0 };
-        agg.ops.push(loop.opsPerSec);
-        agg.p50.push(quantile(loop.latenciesUs, 0.5));
-        agg.p99.push(quantile(loop.latenciesUs, 0.99));
-        agg.mean.push(loop.latenciesUs.reduce((a, b) => a + b, 0) / Math.max(1, loop.latenciesUs.length));
-        agg.n += loop.latenciesUs.length;
-        perRound.set(c.key, agg);
-      }
-    }
-    const inflight = new Map<string, Measurement>();
-    for (const c of calls) {
-      const agg = perRound.get(c.key);
-      if (agg === undefined) continue;
-      inflight.set(
-        c.key,
-        ctx.record({
-          group,
-          impl: c.impl,
-          op: c.op,
-          size: PLAINTEXT,
-          batch: 1,
-          concurrency: IN_FLIGHT,
-          opsPerSec: bestRound(agg.ops),
-          latencyUs: { mean: median(agg.mean), p50: median(agg.p50), p99: median(agg.p99) },
-          samples: agg.n,
-          rounds: agg.ops,
-          ...(c.limit ? { limit: true } : {}),
-          note: `${c.note}; ${IN_FLIGHT} calls in flight; ops/s best of ${rounds} rounds, p50/p99 their median`,
-        }),
-      );
-    }
-
-    for (const op of ["encrypt", "decrypt"]) {
-      if (!seqRecorded.has(op)) continue;
-      ctx.ratio({
-        id: `grpc-plugin-vs-echo|${op}|seq`,
-        description: `plugin ${op} ${formatSize(PLAINTEXT)} over gRPC, sequential: calls/s / grpc-js echo`,
-        numerator: seqRecorded.get(op),
-        denominator: seqRecorded.get("echo"),
-        basis: "opsPerSec",
-        target: op === "encrypt" ? 0.7 : null,
-      });
-      ctx.ratio({
-        id: `grpc-plugin-vs-echo|${op}|c${IN_FLIGHT}`,
-        description: `plugin ${op} ${formatSize(PLAINTEXT)} over gRPC, ${IN_FLIGHT} in flight: calls/s / grpc-js echo`,
-        numerator: inflight.get(op),
-        denominator: inflight.get("echo"),
-        basis: "opsPerSec",
-      });
-      ctx.ratio({
-        id: `grpc-plugin-vs-echo-p99|${op}|c${IN_FLIGHT}`,
-        description: `plugin ${op} ${formatSize(PLAINTEXT)} over gRPC, ${IN_FLIGHT} in flight: p99 / grpc-js echo p99`,
-        numerator: inflight.get(op),
-        denominator: inflight.get("echo"),
-        basis: "p99",
-        target: op === "encrypt" ? 1.2 : null,
-        direction: "<=",
-      });
-    }
+    const seqRecorded = await measureSequential(ctx, calls);
+    const inflight = await measureInFlight(ctx, calls);
+    recordRatios(ctx, seqRecorded, inflight);
   } finally {
     client.close();
     await echo.stop();
     await running?.stop();
+  }
+}
+
+const GROUP = "grpc unary call, mTLS";
+
+/** Sequential: one call at a time, interleaved rounds (bench/lib/measure.ts), best round. */
+async function measureSequential(ctx: RunContext, calls: readonly Call[]): Promise<Map<string, Measurement>> {
+  const { quick, loadSeconds } = ctx.options;
+  const seqTime = quick ? 300 : Math.max(400, Math.round((loadSeconds * 1000) / 4));
+  const tasks: TaskDef[] = calls.map((c) => ({
+    key: c.key,
+    label: `grpc ${c.op} sequential`,
+    fn: c.fn,
+    batch: 1,
+  }));
+  const seq = await ctx.measure(tasks, { timeMs: seqTime, batchTargetMs: 0 });
+  const seqRecorded = new Map<string, Measurement>();
+  for (const c of calls) {
+    const t = seq.get(c.key);
+    if (t === undefined) continue;
+    seqRecorded.set(
+      c.key,
+      ctx.recordTiming(t, {
+        group: GROUP,
+        impl: c.impl,
+        op: c.op,
+        size: PLAINTEXT,
+        batch: 1,
+        concurrency: 1,
+        ...(c.limit ? { limit: true } : {}),
+        note: c.note,
+      }),
+    );
+  }
+  return seqRecorded;
+}
+
+/**
+ * 64 in flight: closed loops, the calls alternating round by round; throughput is the
+ * best round, latency percentiles the median of the rounds' own.
+ */
+async function measureInFlight(ctx: RunContext, calls: readonly Call[]): Promise<Map<string, Measurement>> {
+  const { quick, loadSeconds, measure } = ctx.options;
+  const rounds = quick ? 1 : Math.max(2, Math.min(measure.rounds, 4));
+  const loopMs = quick ? 600 : Math.max(1000, Math.round((loadSeconds * 1000) / 2));
+  const perRound = new Map<
+    string,
+    { ops: number[]; p50: number[]; p99: number[]; mean: number[]; n: number }
+  >();
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? calls : [...calls].reverse();
+    for (const c of order) {
+      ctx.progress.status(`grpc ${c.op} ${IN_FLIGHT} in flight, round ${r + 1}/${rounds}`);
+      const loop = await closedLoop(c.fn, IN_FLIGHT, loopMs, r === 0 ? 500 : 150);
+      const agg = perRound.get(c.key) ?? { ops: [], p50: [], p99: [], mean: [], n: 0 };
+      agg.ops.push(loop.opsPerSec);
+      agg.p50.push(quantile(loop.latenciesUs, 0.5));
+      agg.p99.push(quantile(loop.latenciesUs, 0.99));
+      agg.mean.push(loop.latenciesUs.reduce((a, b) => a + b, 0) / Math.max(1, loop.latenciesUs.length));
+      agg.n += loop.latenciesUs.length;
+      perRound.set(c.key, agg);
+    }
+  }
+  const inflight = new Map<string, Measurement>();
+  for (const c of calls) {
+    const agg = perRound.get(c.key);
+    if (agg === undefined) continue;
+    inflight.set(
+      c.key,
+      ctx.record({
+        group: GROUP,
+        impl: c.impl,
+        op: c.op,
+        size: PLAINTEXT,
+        batch: 1,
+        concurrency: IN_FLIGHT,
+        opsPerSec: bestRound(agg.ops),
+        latencyUs: { mean: median(agg.mean), p50: median(agg.p50), p99: median(agg.p99) },
+        samples: agg.n,
+        rounds: agg.ops,
+        ...(c.limit ? { limit: true } : {}),
+        note: `${c.note}; ${IN_FLIGHT} calls in flight; ops/s best of ${rounds} rounds, p50/p99 their median`,
+      }),
+    );
+  }
+  return inflight;
+}
+
+/** The plugin's calls over the echo's, per operation, sequential and in flight. */
+function recordRatios(
+  ctx: RunContext,
+  seqRecorded: ReadonlyMap<string, Measurement>,
+  inflight: ReadonlyMap<string, Measurement>,
+): void {
+  for (const op of ["encrypt", "decrypt"]) {
+    if (!seqRecorded.has(op)) continue;
+    ctx.ratio({
+      id: `grpc-plugin-vs-echo|${op}|seq`,
+      description: `plugin ${op} ${formatSize(PLAINTEXT)} over gRPC, sequential: calls/s / grpc-js echo`,
+      numerator: seqRecorded.get(op),
+      denominator: seqRecorded.get("echo"),
+      basis: "opsPerSec",
+      target: op === "encrypt" ? 0.7 : null,
+    });
+    ctx.ratio({
+      id: `grpc-plugin-vs-echo|${op}|c${IN_FLIGHT}`,
+      description: `plugin ${op} ${formatSize(PLAINTEXT)} over gRPC, ${IN_FLIGHT} in flight: calls/s / grpc-js echo`,
+      numerator: inflight.get(op),
+      denominator: inflight.get("echo"),
+      basis: "opsPerSec",
+    });
+    ctx.ratio({
+      id: `grpc-plugin-vs-echo-p99|${op}|c${IN_FLIGHT}`,
+      description: `plugin ${op} ${formatSize(PLAINTEXT)} over gRPC, ${IN_FLIGHT} in flight: p99 / grpc-js echo p99`,
+      numerator: inflight.get(op),
+      denominator: inflight.get("echo"),
+      basis: "p99",
+      target: op === "encrypt" ? 1.2 : null,
+      direction: "<=",
+    });
   }
 }

@@ -160,6 +160,8 @@ interface PanelSpec {
   title: string;
   layer: Measurement["layer"];
   group: string;
+  /** Only measurements with this many calls in flight (default: any). */
+  concurrency?: number;
 }
 
 const PANELS: PanelSpec[] = [
@@ -177,6 +179,12 @@ const PANELS: PanelSpec[] = [
     layer: "peer",
     group: "decrypt, JSON in and out",
   },
+  {
+    title: "Encrypt through a Vault-like Go host, 1 in flight",
+    layer: "vault",
+    group: "encrypt through a Vault-like host",
+    concurrency: 1,
+  },
 ];
 
 /** The panels the results support: a group appears once it has at least two sizes. */
@@ -184,7 +192,11 @@ export function panelsFor(r: Results): Panel[] {
   const panels: Panel[] = [];
   for (const spec of PANELS) {
     const ms = r.measurements.filter(
-      (m) => m.layer === spec.layer && m.group === spec.group && m.batch === 1,
+      (m) =>
+        m.layer === spec.layer &&
+        m.group === spec.group &&
+        m.batch === 1 &&
+        (spec.concurrency === undefined || m.concurrency === spec.concurrency),
     );
     if (new Set(ms.map((m) => m.size)).size < 2) continue;
     const byImpl = new Map<string, Measurement[]>();

@@ -115,8 +115,14 @@ export class RunContext {
           ? m.batch / (m.latencyUs?.p50 ?? Number.NaN)
           : basis === "cpuItems"
             ? m.batch / (m.cpuUsPerCall ?? Number.NaN)
-            : m[basis];
-    const value = pick(num) / pick(den);
+            : basis === "cpu"
+              ? (m.cpuUsPerCall ?? Number.NaN)
+              : basis === "hostCpu"
+                ? (m.hostCpuUsPerCall ?? Number.NaN)
+                : basis === "p99AddedMs"
+                  ? (m.latencyUs?.p99 ?? Number.NaN) / 1000
+                  : m[basis];
+    const value = basis === "p99AddedMs" ? pick(num) - pick(den) : pick(num) / pick(den);
     const target = args.target ?? null;
     const direction = args.direction ?? ">=";
     const met = target === null ? null : direction === ">=" ? value >= target : value <= target;

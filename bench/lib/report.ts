@@ -8,6 +8,7 @@ const LAYER_TITLES: Record<string, string> = {
   grpc: "3. Plugin over gRPC, mTLS (limit: grpc-js echo of the same size)",
   http: "4. Dev host over HTTP (limit: bare node:http server)",
   scaling: "6. Scaling",
+  vault: "7. Through a Vault-like Go host (limit: a Go plugin peer under the same host)",
 };
 
 export function machineLine(r: Results): string {
@@ -58,7 +59,11 @@ function cell(all: readonly Measurement[], m: Measurement): string {
 
 function groupTable(all: readonly Measurement[], group: Measurement[]): string[] {
   const sizes = [...new Set(group.map((m) => m.size))].sort((a, b) => a - b);
-  const hasLatency = group.some((m) => m.concurrency > 1 || m.layer === "grpc" || m.layer === "http");
+  const hasLatency = group.some(
+    (m) => m.concurrency > 1 || m.layer === "grpc" || m.layer === "http" || m.layer === "vault",
+  );
+  // Layer vault: CPU per call of the serving process and of the Go host.
+  const hasCpu = group.some((m) => m.hostCpuUsPerCall !== undefined);
   const lines: string[] = [];
   if (sizes.length > 1 && !hasLatency) {
     // Pivot: one row per implementation, one column per size.
@@ -77,13 +82,14 @@ function groupTable(all: readonly Measurement[], group: Measurement[]): string[]
       );
     }
   } else {
-    lines.push("| | size | ops/s | items/s | MB/s | p50 | p99 | vs limit |");
-    lines.push("|---|---:|---:|---:|---:|---:|---:|---:|");
+    const cpuHead = hasCpu ? " CPU/call | host CPU/call |" : "";
+    lines.push(`| | size | ops/s | items/s | MB/s | p50 | p99 | vs limit |${cpuHead}`);
+    lines.push(`|---|---:|---:|---:|---:|---:|---:|---:|${hasCpu ? "---:|---:|" : ""}`);
     for (const m of group) {
       const lim = limitFor(all, m);
       const ratio = lim !== undefined && lim !== m ? `${(m.itemsPerSec / lim.itemsPerSec).toFixed(2)}×` : "";
       lines.push(
-        `| ${esc(rowName(m))} | ${formatSize(m.size)} | ${formatRate(m.opsPerSec)} | ${formatRate(m.itemsPerSec)} | ${(m.bytesPerSec / 1e6).toFixed(m.bytesPerSec >= 1e8 ? 0 : 1)} | ${formatMicros(m.latencyUs?.p50)} | ${formatMicros(m.latencyUs?.p99)} | ${ratio} |`,
+        `| ${esc(rowName(m))} | ${formatSize(m.size)} | ${formatRate(m.opsPerSec)} | ${formatRate(m.itemsPerSec)} | ${(m.bytesPerSec / 1e6).toFixed(m.bytesPerSec >= 1e8 ? 0 : 1)} | ${formatMicros(m.latencyUs?.p50)} | ${formatMicros(m.latencyUs?.p99)} | ${ratio} |${hasCpu ? ` ${formatMicros(m.cpuUsPerCall)} | ${formatMicros(m.hostCpuUsPerCall)} |` : ""}`,
       );
     }
   }

@@ -8,7 +8,7 @@
  */
 export const SCHEMA_VERSION = 1;
 
-export const LAYERS = ["primitives", "engine", "peer", "grpc", "http", "scaling"] as const;
+export const LAYERS = ["primitives", "engine", "peer", "grpc", "http", "scaling", "vault"] as const;
 export type LayerId = (typeof LAYERS)[number];
 
 export interface Latency {
@@ -42,6 +42,8 @@ export interface Measurement {
   latencyUs?: Latency;
   /** In-process layers: CPU time of the process per call, µs (best round; see measure.ts). */
   cpuUsPerCall?: number;
+  /** Layer vault: CPU of the Vault-like Go host per call, µs (its getrusage), the best round. */
+  hostCpuUsPerCall?: number;
   /** Timed samples behind the figure. */
   samples: number;
   /** In-process layers: calls timed together per sample (the sample is their mean). */
@@ -66,8 +68,19 @@ export interface Ratio {
    * "p50items": items per second of the typical call (batch ÷ median latency), a figure that ms-long
    * stalls from other processes on the machine do not move, unlike the mean behind itemsPerSec.
    * "cpuItems": items per CPU second of this process (batch ÷ cpuUsPerCall).
+   * "cpu", "hostCpu": CPU µs per call of the serving process, of the Vault-like host (lower is better).
+   * "p99AddedMs": not a quotient but numerator p99 − denominator p99, in milliseconds.
    */
-  basis: "itemsPerSec" | "opsPerSec" | "bytesPerSec" | "p99" | "p50items" | "cpuItems";
+  basis:
+    | "itemsPerSec"
+    | "opsPerSec"
+    | "bytesPerSec"
+    | "p99"
+    | "p50items"
+    | "cpuItems"
+    | "cpu"
+    | "hostCpu"
+    | "p99AddedMs";
   value: number;
   /** The target for this ratio, or null when it is recorded only. */
   target: number | null;

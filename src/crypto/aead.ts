@@ -8,50 +8,14 @@ import { randomPooled } from "./random-pool.ts";
  * SymmetricEncryptRaw. This module is the one place that decides which
  * implementation runs on the hot path.
  *
- * ## Implementation choice (measured 2026-11-25, bench/micro/aead.ts)
- *
- * Machine: 2 vCPU AMD EPYC (AES-NI, shared with other jobs), Node 20.20.2,
- * OpenSSL 3.0.19. ops/s, one call = one message with a 16-byte AAD, key given
- * as raw bytes on every call (as the engine calls it). Noisy: ±15 %.
- *
- * | alg / op          | size  | node one update | node 64K chunks | @noble/ciphers | WebCrypto | chosen           |
- * |-------------------|-------|----------------:|----------------:|---------------:|----------:|------------------|
- * | aes128-gcm seal   | 64 B  |         248 231 |         223 462 |         27 424 |     6 447 | node             |
- * | aes128-gcm seal   | 1 KiB |         161 614 |         171 142 |         23 809 |    24 069 | node             |
- * | aes128-gcm seal   | 16 KiB|          68 002 |          85 014 |          3 034 |    16 992 | node             |
- * | aes128-gcm seal   | 1 MiB |           2 064 |           2 206 |             64 |     1 021 | node, chunked    |
- * | aes128-gcm open   | 64 B  |         139 791 |         240 055 |         44 233 |    18 087 | node             |
- * | aes128-gcm open   | 1 KiB |         216 014 |         175 669 |         19 031 |    21 134 | node             |
- * | aes128-gcm open   | 16 KiB|          99 356 |          89 499 |          3 135 |    15 028 | node             |
- * | aes128-gcm open   | 1 MiB |           3 062 |           2 409 |             53 |     1 168 | node, one update |
- * | aes256-gcm seal   | 64 B  |         252 312 |         255 658 |         54 414 |    21 952 | node             |
- * | aes256-gcm seal   | 1 KiB |         100 966 |         133 160 |         19 765 |    13 536 | node             |
- * | aes256-gcm seal   | 16 KiB|          77 936 |          77 030 |          2 640 |    15 776 | node             |
- * | aes256-gcm seal   | 1 MiB |   1 977 / 2 011 |   1 711 / 2 205 |             44 |       945 | node, chunked    |
- * | aes256-gcm open   | 64 B  |         225 875 |         241 446 |         33 120 |    24 191 | node             |
- * | aes256-gcm open   | 1 KiB |         186 614 |         149 363 |         17 731 |    22 935 | node             |
- * | aes256-gcm open   | 16 KiB|         109 078 |          81 135 |          2 619 |    11 267 | node             |
- * | aes256-gcm open   | 1 MiB |   2 615 / 2 712 |   1 933 / 2 174 |             48 |     1 176 | node, one update |
- * | chacha20 seal     | 64 B  |         240 600 |         242 326 |        139 564 |       n/a | node             |
- * | chacha20 seal     | 1 KiB |         182 736 |         181 918 |         66 871 |       n/a | node             |
- * | chacha20 seal     | 16 KiB|          84 643 |          68 287 |          7 186 |       n/a | node             |
- * | chacha20 seal     | 1 MiB |   1 666 / 1 974 |   2 034 / 1 926 |            131 |       n/a | node, chunked    |
- * | chacha20 open     | 64 B  |         220 393 |         248 427 |        140 246 |       n/a | node             |
- * | chacha20 open     | 1 KiB |         220 479 |         200 887 |         70 022 |       n/a | node             |
- * | chacha20 open     | 16 KiB|         100 830 |          85 703 |          7 915 |       n/a | node             |
- * | chacha20 open     | 1 MiB |   2 597 / 2 264 |   2 073 / 1 836 |            129 |       n/a | node, one update |
- *
- * (Two numbers = two runs; WebCrypto imports the raw key on every call, as
- * the API takes raw bytes, and has no ChaCha20-Poly1305 in Node 20.)
- *
- * - node:crypto (OpenSSL, AES-NI / AVX2 ChaCha) wins every size by 2–40×;
- *   noble is pure JS and WebCrypto pays the importKey and the Promise hop.
- * - Up to 64 KiB both node variants are the same code path (one chunk).
- * - Seal above 64 KiB: 64 KiB chunks copied into one preallocated output are
- *   as fast as one update within noise and never hold a second full-size
- *   copy (peak memory = output + 64 KiB instead of 2× the message). Chosen.
- * - Open: returning OpenSSL's own update() buffer avoids one full copy and
- *   measures 20–25 % faster at 1 MiB than chunked copying. Chosen.
+ * ## Implementation
+ * node:crypto (OpenSSL: AES-NI, vectorised ChaCha20) for every size; the
+ * alternatives (@noble/ciphers, WebCrypto, node with 64 KiB chunks) are the
+ * bench cases bench/micro/aead.ts and bench/layers/primitives.ts (AEAD
+ * groups, implementations from bench/layers/aead-impls.ts), which chose it.
+ * - Seal above 64 KiB copies 64 KiB chunks into one preallocated output:
+ *   peak memory is the output plus 64 KiB, never two full-size copies.
+ * - Open returns OpenSSL's own update() buffer (no second full copy).
  *
  * ## Contract
  * - `open` returns null on any authentication failure (wrong key, nonce,

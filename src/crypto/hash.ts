@@ -5,10 +5,9 @@ import { createHash, createHmac, randomBytes as nodeRandomBytes, timingSafeEqual
  * algorithm names (keysutil HashType: path_hash, path_hmac, sign/verify).
  *
  * Implementation: node:crypto (OpenSSL) for every algorithm, SHA-3
- * included. Measured 2026-11-25 (2 vCPU AMD EPYC, Node 20.20.2, OpenSSL
- * 3.0.19): HMAC-SHA256 of 64 B ≈ 470 000 ops/s through createHmac; the
- * pure-JS @noble/hashes equivalents are slower at every size for SHA-2 and
- * are kept only as the independent implementation in the tests.
+ * included; @noble/hashes is the independent implementation in the tests.
+ * Bench case: bench/layers/primitives.ts runMacs (group hmac-sha256).
+ * HMAC keys and inputs of any length are accepted, as Go's hmac.New.
  */
 export type HashAlgorithm =
   | "sha1"

@@ -5,12 +5,12 @@ import { type Ed25519Key, ed25519FromSeed } from "./keys.ts";
  * Key derivation exactly as Vault's keysutil computes it (Policy.DeriveKey,
  * sdk/helper/kdf) and the convergent-encryption nonce (SymmetricEncryptRaw).
  *
- * HKDF runs on createHmac rather than crypto.hkdfSync: hkdfSync refuses an
- * info (Vault's derivation context, caller-supplied) above 1024 bytes, and
- * measured slower here (2026-11-25, 2 vCPU AMD EPYC, Node 20.20.2, 16-byte
- * context: 32 B out 101 000 vs 211 000 ops/s, 64 B out 96 000 vs 148 000;
- * @noble/hashes hkdf 125 000 / 106 000). hkdfSync and noble stay as the
- * independent implementations in the tests.
+ * HKDF is RFC 5869 extract/expand on createHmac, not crypto.hkdfSync:
+ * hkdfSync refuses an info (Vault's derivation context, caller-supplied)
+ * over 1024 bytes where Go's hkdf takes any length (issue #11). Bench case:
+ * bench/layers/primitives.ts runMacs (groups hkdf-sha256,
+ * kdf-counter-hmac-sha256); hkdfSync and @noble/hashes are the independent
+ * implementations in the tests.
  *
  * Errors carry no key or context bytes. Outputs are fresh buffers owned by
  * the caller.

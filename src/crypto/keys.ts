@@ -21,12 +21,16 @@ export type { KeyObject };
  *   public key (Vault's FormattedPublicKey is its standard base64);
  * - ECDSA and RSA: PKCS#8 DER private key and SPKI DER public key.
  *
- * Parsing DER into an OpenSSL key is slow (measured 2026-11-25, 2 vCPU AMD
- * EPYC, Node 20.20.2 / OpenSSL 3.0.19: PKCS#8 P-256 2 700/s, Ed25519 PKCS#8
- * 2 600/s vs JWK 25 000/s), so the KeyObjects are memoised per byte array
- * (WeakMap keyed by the Uint8Array's identity: dropped with the array). The
- * engine's keyrings are immutable, so identity is stable; never mutate a key
- * array after it was used here.
+ * Parsing DER into an OpenSSL key costs more than the operation it serves
+ * (Ed25519 keys go through JWK, cheaper than PKCS#8), so KeyObjects are
+ * memoised per byte array (WeakMap keyed by the Uint8Array's identity:
+ * dropped with the array). The engine's keyrings are immutable, so identity
+ * is stable; never mutate a key array after it was used here. Bench case:
+ * bench/layers/primitives.ts runSignatures (keys parsed as the engine holds them).
+ *
+ * One PEM encoder and decoder (Go's pem.EncodeToMemory layout) and the
+ * Ed25519 PKCS#8 form (RFC 8410 seed only, as x509.MarshalPKCS8PrivateKey)
+ * live here for every layer.
  *
  * Errors carry no key bytes.
  */

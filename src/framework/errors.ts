@@ -84,6 +84,15 @@ export function internalError(message: string): LogicalError {
   return new LogicalError(ErrorKind.Internal, message);
 }
 
+/**
+ * 500 with the given text: what Vault answers when a handler returns a plain
+ * Go error (errors.New / fmt.Errorf), even for a caller's mistake. Clients
+ * assert these statuses, so the engine answers them as Vault does.
+ */
+export function goError(message: string): LogicalError {
+  return new LogicalError(ErrorKind.Unknown, message);
+}
+
 /** An error with an explicit HTTP status (logical.CodedError). */
 export function codedError(status: number, message: string): LogicalError {
   return new LogicalError(ErrorKind.Coded, message, status);

@@ -14,7 +14,7 @@ import {
   whole,
 } from "../crypto/der.ts";
 import { ecPointOnCurve, POINT_CHECK_CURVES } from "../crypto/key-rebuild.ts";
-import { parseAsn1Time } from "./asn1.ts";
+import { PRINTABLE_PARSE, parseAsn1Time } from "./asn1.ts";
 import { checkSanExtension } from "./x509-san.ts";
 
 /**
@@ -294,7 +294,7 @@ function asn1StringError(tag: number, v: Buffer): string | null {
     case TAG.T61_STRING:
       return null;
     case TAG.PRINTABLE_STRING:
-      return /^[a-zA-Z0-9'()+,\-./:=? *&]*$/.test(v.toString("latin1")) ? null : "invalid PrintableString";
+      return PRINTABLE_PARSE.test(v.toString("latin1")) ? null : "invalid PrintableString";
     case TAG.UTF8_STRING:
       return Buffer.from(v.toString("utf8"), "utf8").equals(v) ? null : "invalid UTF-8 string";
     case TAG.BMP_STRING:

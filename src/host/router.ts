@@ -46,7 +46,7 @@ export interface RouterDeps {
   sysDeps(): SysDeps;
 }
 
-type Parsed = ReturnType<typeof buildLogicalRequest>;
+type Parsed = Awaited<ReturnType<typeof buildLogicalRequest>>;
 
 /** One authenticated request's parts every later step needs. */
 interface Call {
@@ -145,7 +145,7 @@ export class HostRouter {
     try {
       const body = method === "POST" || method === "PUT" ? await readBody(req, limit) : Buffer.alloc(0);
       if (body.length === 0) req.resume();
-      return buildLogicalRequest(method, path, url.searchParams, req.headers, body);
+      return await buildLogicalRequest(method, path, url.searchParams, req.headers, body);
     } catch (e) {
       if (!(e instanceof HttpError)) throw e;
       if (e.status === 413) {

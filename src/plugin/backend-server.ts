@@ -29,12 +29,15 @@ import type {
   TypeReply,
 } from "../gen/sdk/plugin/pb/backend.ts";
 import { MULTIPLEX_ID_KEY } from "../protocol/constants.ts";
+import { LARGE_JSON } from "../util/json-slices.ts";
 import type { Logger } from "../util/logger.ts";
 import type { Broker } from "./broker.ts";
 import { GrpcStorage, GrpcSystemView } from "./storage-client.ts";
 import {
+  decodeRequestDataInSlices,
   logicalErrorToProto,
   outcomeToProto,
+  outcomeToProtoInSlices,
   protoRequestToLogical,
   RequestDecodeError,
 } from "./translate.ts";
@@ -248,9 +251,15 @@ export class BackendService {
     }
   }
 
-  private translate(inst: Instance, args: HandleRequestArgs | HandleExistenceCheckArgs): LogicalRequest {
+  private async translate(
+    inst: Instance,
+    args: HandleRequestArgs | HandleExistenceCheckArgs,
+  ): Promise<LogicalRequest> {
     try {
-      return protoRequestToLogical(args.request, inst.storage);
+      // A large body (a batch) is parsed in slices so that other calls are answered meanwhile.
+      const text = args.request?.data ?? "";
+      const decoded = text.length >= LARGE_JSON ? { data: await decodeRequestDataInSlices(text) } : undefined;
+      return protoRequestToLogical(args.request, inst.storage, decoded);
     } catch (e) {
       if (e instanceof RequestDecodeError) throw new RpcError(status.UNKNOWN, e.message);
       throw e;
@@ -264,7 +273,7 @@ export class BackendService {
     this.checkNotMetadataMode();
     let req: LogicalRequest;
     try {
-      req = this.translate(inst, call.request);
+      req = await this.translate(inst, call.request);
     } catch (e) {
       if (e instanceof RpcError) throw e;
       return outcomeToProto({ error: e }, call.request.request?.id ?? "");
@@ -277,7 +286,7 @@ export class BackendService {
       this.logRequestError(req.operation, req.path, err);
       outcome = { error: err };
     }
-    return outcomeToProto(outcome, req.id ?? "");
+    return outcomeToProtoInSlices(outcome, req.id ?? "");
   }
 
   private async handleExistenceCheck(
@@ -287,7 +296,7 @@ export class BackendService {
     this.checkNotMetadataMode();
     let req: LogicalRequest;
     try {
-      req = this.translate(inst, call.request);
+      req = await this.translate(inst, call.request);
     } catch (e) {
       if (e instanceof RpcError) throw e;
       return { checkFound: false, exists: false, err: logicalErrorToProto(toLogicalError(e)) };

@@ -9,6 +9,7 @@ import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../protocol/constants.ts";
 import { createTransitBackend } from "../transit/backend.ts";
 import { JsonLogger, type LogLevel } from "../util/logger.ts";
 import { EnvError, hostEngineFromEnv, readPluginEnv } from "./env.ts";
+import { transportFromEnv } from "./rpc-server.ts";
 import { PluginServer } from "./server.ts";
 import { PLUGIN_VERSION } from "./version.ts";
 
@@ -65,10 +66,17 @@ async function main(): Promise<void> {
     env,
     logger,
     version: PLUGIN_VERSION,
-    factory: ({ logger: l }) =>
-      createTransitBackend({ logger: l.named("transit"), version: PLUGIN_VERSION, hostEngine }),
+    factory: ({ logger: l, system }) =>
+      createTransitBackend({
+        logger: l.named("transit"),
+        version: PLUGIN_VERSION,
+        hostEngine,
+        system,
+        cachingDisabled: () => system.cachingDisabled(),
+      }),
     writeHandshake: (line) => process.stdout.write(line),
     onExit: exitAfterFlush,
+    transport: transportFromEnv(process.env["TRANSIT_TS_GRPC_SERVER"]),
   });
 
   process.on("SIGTERM", () => void server.stop("SIGTERM"));

@@ -30,8 +30,11 @@ import { BackendService as BackendServiceDefinition } from "../gen/sdk/plugin/pb
 import { CORE_PROTOCOL_VERSION, MULTIPLEXED_VERSION } from "../protocol/constants.ts";
 import type { Logger } from "../util/logger.ts";
 import { type BackendFactory, BackendService } from "./backend-server.ts";
-import { Broker, CHANNEL_OPTIONS } from "./broker.ts";
+import { Broker } from "./broker.ts";
 import type { PluginEnv } from "./env.ts";
+import { H2Server } from "./h2-server.ts";
+import { encodeHandleRequestReply } from "./reply-codec.ts";
+import { GrpcJsServer, type RpcServer, type ServerTls, type ServerTransport } from "./rpc-server.ts";
 import { generateServerCert, parseClientCert, rawStdBase64 } from "./tls.ts";
 
 /** How long a graceful stop may take before calls still open are cut. */
@@ -47,10 +50,12 @@ export interface PluginServerOptions {
   writeHandshake: (line: string) => void;
   /** Called once the server has stopped; the entry point exits with this code. */
   onExit: (code: number) => void;
+  /** The gRPC server implementation (rpc-server.ts); node:http2 by default. */
+  transport?: ServerTransport;
 }
 
 export class PluginServer {
-  private readonly server: grpc.Server;
+  private readonly server: RpcServer;
   private backend: BackendService | undefined;
   private broker: Broker | undefined;
   private readonly streams = new Set<grpc.ServerWritableStream<unknown, unknown>>();
@@ -59,7 +64,7 @@ export class PluginServer {
   private port = 0;
 
   constructor(private readonly opts: PluginServerOptions) {
-    this.server = new grpc.Server({ ...CHANNEL_OPTIONS });
+    this.server = opts.transport === "grpc-js" ? new GrpcJsServer() : new H2Server();
   }
 
   get listeningPort(): number {
@@ -115,16 +120,21 @@ export class PluginServer {
       // the stream stays open and empty until shutdown.
       streamStdio: (call: grpc.ServerWritableStream<unknown, StdioData>) => this.hold(call),
     });
-    this.server.addService(BackendServiceDefinition, backend.service());
+    this.server.addService(
+      {
+        ...BackendServiceDefinition,
+        // A batch's large reply is encoded in one pass (reply-codec.ts).
+        handleRequest: {
+          ...BackendServiceDefinition.handleRequest,
+          responseSerialize: encodeHandleRequestReply,
+        },
+      },
+      backend.service() as object,
+    );
     this.server.addService(PluginVersionService, backend.versionService());
     if (multiplexed) this.server.addService(PluginMultiplexingService, backend.multiplexingService());
 
-    const creds = grpc.ServerCredentials.createSsl(
-      Buffer.from(client.pem),
-      [{ private_key: Buffer.from(cert.keyPem), cert_chain: Buffer.from(cert.certPem) }],
-      true,
-    );
-    this.port = await this.listen(creds);
+    this.port = await this.listen({ rootPem: client.pem, certPem: cert.certPem, keyPem: cert.keyPem });
     logger.debug("plugin address", { network: "tcp", address: `127.0.0.1:${this.port}` });
 
     this.opts.writeHandshake(
@@ -157,15 +167,11 @@ export class PluginServer {
   }
 
   /** go-plugin serverListener_tcp: the first free port in [min, max] on 127.0.0.1 (0..0: any). */
-  private async listen(creds: grpc.ServerCredentials): Promise<number> {
+  private async listen(tls: ServerTls): Promise<number> {
     const { minPort, maxPort } = this.opts.env;
     for (let p = minPort; p <= maxPort; p++) {
       try {
-        return await new Promise<number>((resolve, reject) => {
-          this.server.bindAsync(`127.0.0.1:${p}`, creds, (err, bound) =>
-            err ? reject(err) : resolve(bound),
-          );
-        });
+        return await this.server.listen(p, tls);
       } catch {
         // in use: try the next one
       }

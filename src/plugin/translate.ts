@@ -20,6 +20,7 @@ import {
 import type { Storage } from "../framework/storage.ts";
 import type { Header, ProtoError, Request, Response } from "../gen/sdk/plugin/pb/backend.ts";
 import { wireErrorMessage } from "../protocol/errors.ts";
+import { LARGE_JSON, parseJsonInSlices, stringifyJsonInSlices } from "../util/json-slices.ts";
 
 /** logical.HTTPContentType, HTTPRawBody, HTTPStatusCode: the keys of a raw response. */
 export const HTTP_CONTENT_TYPE = "http_content_type";
@@ -38,6 +39,22 @@ export function decodeRequestData(text: string): Record<string, unknown> | undef
   } catch {
     throw new RequestDecodeError("request data is not valid JSON");
   }
+  return checkRequestData(value);
+}
+
+/** decodeRequestData for a large body: parsed in slices between which other calls are served. */
+export async function decodeRequestDataInSlices(text: string): Promise<Record<string, unknown> | undefined> {
+  if (text.length < LARGE_JSON) return decodeRequestData(text);
+  let value: unknown;
+  try {
+    value = await parseJsonInSlices(text);
+  } catch {
+    throw new RequestDecodeError("request data is not valid JSON");
+  }
+  return checkRequestData(value);
+}
+
+function checkRequestData(value: unknown): Record<string, unknown> | undefined {
   if (value === null) return undefined;
   if (typeof value !== "object" || Array.isArray(value)) {
     throw new RequestDecodeError("request data is not a JSON object");
@@ -49,14 +66,19 @@ function isOperation(op: string): op is Operation {
   return (OPERATIONS as readonly string[]).includes(op);
 }
 
-export function protoRequestToLogical(req: Request | undefined, storage: Storage): LogicalRequest {
+/** `decoded`: the request's data already decoded (decodeRequestDataInSlices), else it is decoded here. */
+export function protoRequestToLogical(
+  req: Request | undefined,
+  storage: Storage,
+  decoded?: { data: Record<string, unknown> | undefined },
+): LogicalRequest {
   if (req === undefined) throw new RequestDecodeError("missing request");
   if (!isOperation(req.operation)) {
     // Vault would hand an unknown operation to the backend, whose router answers unsupported operation.
     throw new LogicalError(ErrorKind.UnsupportedOperation, SentinelMessage[ErrorKind.UnsupportedOperation]);
   }
   const out: LogicalRequest = { operation: req.operation, path: req.path, storage };
-  const data = decodeRequestData(req.data);
+  const data = decoded !== undefined ? decoded.data : decodeRequestData(req.data);
   if (data !== undefined) out.data = data;
   if (req.id !== "") out.id = req.id;
   if (req.mountPoint !== "") out.mountPoint = req.mountPoint;
@@ -86,6 +108,24 @@ function goEscape(json: string): string {
 
 export function encodeJson(value: unknown): string {
   return goEscape(JSON.stringify(value, jsonReplacer) ?? "null");
+}
+
+/**
+ * outcomeToProto for a response whose data holds long arrays (batch results): the JSON is written in
+ * slices between which other calls are served. Everything else is outcomeToProto's.
+ */
+export async function outcomeToProtoInSlices(
+  outcome: { response: LogicalResponse | null } | { error: unknown },
+  requestId: string,
+): Promise<{ response?: Response; err?: ProtoError }> {
+  if (!("response" in outcome) || outcome.response === null || outcome.response.statusCode !== undefined) {
+    return outcomeToProto(outcome, requestId);
+  }
+  const resp = outcome.response;
+  const out = emptyResponse();
+  out.data = await stringifyJsonInSlices(resp.data ?? null, jsonReplacer, goEscape);
+  if (resp.warnings !== undefined) out.warnings = [...resp.warnings];
+  return { response: out };
 }
 
 function emptyResponse(): Response {

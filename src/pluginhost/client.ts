@@ -3,8 +3,9 @@
  * (protocol 5 first, then 3,4, as Vault's builtin plugin factory), mTLS
  * channel to the plugin's address with its handshake certificate as the only
  * root, health check of "plugin", broker stream, stdio stream,
- * multiplexing support, and per mount Setup → Initialize → Type over the
- * Backend service with the mount's multiplex_id metadata on every call.
+ * multiplexing support, graceful shutdown. The process itself is
+ * process.ts; each mount set up in it (Setup → Initialize → Type with the
+ * mount's multiplex_id) is mount.ts.
  */
 import * as grpc from "@grpc/grpc-js";
 import { randomBytes } from "../crypto/hash.ts";
@@ -14,34 +15,23 @@ import { GRPCControllerClient } from "../gen/plugin/grpc_controller.js";
 import { GRPCStdioClient, type StdioData, StdioData_Channel } from "../gen/plugin/grpc_stdio.js";
 import { PluginMultiplexingClient } from "../gen/sdk/helper/pluginutil/multiplexing.js";
 import { PluginVersionClient } from "../gen/sdk/logical/version.js";
-import {
-  BackendClient,
-  EventsService,
-  type InitializeReply,
-  ObservationsService,
-  StorageService,
-  SystemViewService,
-} from "../gen/sdk/plugin/pb/backend.js";
-import { BACKEND_TYPE_LOGICAL, MULTIPLEX_ID_KEY, VERSION_ATTEMPTS } from "../protocol/constants.ts";
-import type {
-  ExistenceResult,
-  HostRequest,
-  MountBackend,
-  MountOptions,
-  RequestResult,
-} from "../protocol/mount-backend.ts";
+import { BackendClient } from "../gen/sdk/plugin/pb/backend.js";
+import { VERSION_ATTEMPTS } from "../protocol/constants.ts";
+import type { MountOptions } from "../protocol/mount-backend.ts";
 import type { Logger } from "../util/logger.ts";
 import { type BrokerNetwork, HostBroker, MAX_MESSAGE } from "./broker.ts";
 import { type AutoMtlsCert, generateAutoMtlsCert } from "./certs.ts";
+import {
+  type Callback,
+  grpcErrorText,
+  HEALTH_DEADLINE_MS,
+  REQUEST_DEADLINE_MS,
+  unaryCall,
+} from "./grpc-call.ts";
 import { HandshakeError } from "./handshake.ts";
+import { type PluginMount, setUpMount } from "./mount.ts";
 import { type ExitStatus, launchPluginProcess, type PluginProcess } from "./process.ts";
-import { eventsServer, observationsServer, storageServer, systemViewServer } from "./services.ts";
-import { fromExistenceReply, fromHandleRequestReply, fromProtoError, toProtoRequest } from "./translate.ts";
 
-/** Vault's DefaultMaxRequestDuration. */
-const REQUEST_DEADLINE_MS = 90_000;
-const SETUP_DEADLINE_MS = 60_000;
-const HEALTH_DEADLINE_MS = 10_000;
 /** go-plugin Kill: how long a graceful exit may take before the process is killed. */
 const GRACEFUL_EXIT_MS = 2_000;
 
@@ -60,43 +50,16 @@ export interface PluginClientOptions {
   brokerNetwork?: BrokerNetwork;
 }
 
-type Callback<T> = (error: grpc.ServiceError | null, response: T) => void;
-
-function unaryCall<T>(
-  invoke: (md: grpc.Metadata, options: Partial<grpc.CallOptions>, cb: Callback<T>) => grpc.ClientUnaryCall,
-  md: grpc.Metadata,
-  deadlineMs: number,
-): Promise<T> {
-  return new Promise((resolve, reject) => {
-    invoke(md, { deadline: Date.now() + deadlineMs }, (e, r) => (e ? reject(e) : resolve(r)));
-  });
-}
-
-function grpcErrorText(e: unknown): string {
-  const se = e as Partial<grpc.ServiceError>;
-  if (typeof se.code === "number") return `${grpc.status[se.code] ?? se.code}: ${se.details ?? se.message}`;
-  return e instanceof Error ? e.message : String(e);
-}
-
-/** Vault's base62.Random(10) for multiplexing ids. */
-function base62(n: number): string {
-  const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-  let out = "";
-  while (out.length < n) {
-    for (const b of randomBytes(n * 2)) {
-      if (b < 248 && out.length < n) out += alphabet[b % 62];
-    }
-  }
-  return out;
-}
-
 /** One running plugin process and the gRPC connection to it. */
 export class PluginClient {
   private readonly channel: grpc.Channel;
-  private readonly backend: BackendClient;
+  /** @internal The Backend service (mount.ts). */
+  readonly backendClient: BackendClient;
   private readonly controller: GRPCControllerClient;
-  private readonly versionClient: PluginVersionClient;
-  private readonly broker: HostBroker;
+  /** @internal The PluginVersion service (mount.ts). */
+  readonly versionClient: PluginVersionClient;
+  /** @internal Serves each mount's storage and system view (mount.ts). */
+  readonly broker: HostBroker;
   private stdio: grpc.ClientReadableStream<StdioData> | null = null;
   private closing: Promise<void> | null = null;
   multiplexed = false;
@@ -105,8 +68,10 @@ export class PluginClient {
   private constructor(
     readonly proc: PluginProcess,
     cert: AutoMtlsCert,
-    private readonly opts: PluginClientOptions,
-    private readonly logger: Logger,
+    /** @internal */
+    readonly options: PluginClientOptions,
+    /** @internal */
+    readonly logger: Logger,
   ) {
     const hs = proc.handshake;
     const target = hs.network === "unix" ? `unix:${hs.address}` : hs.address;
@@ -123,7 +88,7 @@ export class PluginClient {
     );
     this.channel = new grpc.Channel(target, creds, channelOptions);
     const clientOptions = { channelOverride: this.channel };
-    this.backend = new BackendClient(target, creds, clientOptions);
+    this.backendClient = new BackendClient(target, creds, clientOptions);
     this.controller = new GRPCControllerClient(target, creds, clientOptions);
     this.versionClient = new PluginVersionClient(target, creds, clientOptions);
     this.broker = new HostBroker(
@@ -135,13 +100,14 @@ export class PluginClient {
           true,
         ),
       logger.named("broker"),
-      opts.brokerNetwork,
+      options.brokerNetwork,
     );
     void proc.exited.then(() => this.onExit());
   }
 
+  /** The live process's pid; none once it has exited (the OS may hand that number to another process). */
   get pid(): number | undefined {
-    return this.proc.pid;
+    return this.proc.dead ? undefined : this.proc.pid;
   }
 
   get dead(): boolean {
@@ -248,81 +214,14 @@ export class PluginClient {
     });
   }
 
-  /** Sets a mount up in this process: storage and system view through the broker, Setup, Initialize, Type. */
-  async mount(opts: MountOptions): Promise<PluginMount> {
-    if (this.proc.dead || this.closing !== null) throw new Error("the plugin process is gone");
-    const multiplexId = base62(10);
-    const md = new grpc.Metadata();
-    md.set(MULTIPLEX_ID_KEY, multiplexId);
-    const log = this.logger.named(opts.mountPoint.replace(/\/$/, ""));
-    const brokerId = this.broker.nextId();
-    await this.broker.acceptAndServe(brokerId, (server) => {
-      server.addService(StorageService, storageServer(opts.storage, log));
-      server.addService(
-        SystemViewService,
-        systemViewServer({
-          vaultVersion: this.opts.vaultVersion,
-          localMount: opts.local ?? false,
-          ...(this.opts.clusterId === undefined ? {} : { clusterId: this.opts.clusterId }),
-        }),
-      );
-      server.addService(EventsService, eventsServer(log));
-      server.addService(ObservationsService, observationsServer());
-    });
-    try {
-      const setup = await unaryCall<{ err: string }>(
-        (m, o, cb) =>
-          this.backend.setup({ brokerId, Config: opts.config, backendUUID: opts.backendUUID }, m, o, cb),
-        md,
-        SETUP_DEADLINE_MS,
-      );
-      if (setup.err !== "") throw new Error(`plugin setup failed: ${setup.err}`);
-    } catch (e) {
-      await this.broker.stop(brokerId);
-      throw e instanceof Error && e.message.startsWith("plugin setup failed")
-        ? e
-        : new Error(`plugin setup failed: ${grpcErrorText(e)}`);
-    }
-    const mount = new PluginMount(this, opts, brokerId, md, log);
-    this.mounts.add(mount);
+  /** Sets a mount up in this process (mount.ts). */
+  mount(opts: MountOptions): Promise<PluginMount> {
+    return setUpMount(this, opts);
+  }
 
-    // Vault logs a failed Initialize and keeps the mount; a plugin without Initialize is fine.
-    try {
-      const init = await unaryCall<InitializeReply>(
-        (m, o, cb) => this.backend.initialize({}, m, o, cb),
-        md,
-        SETUP_DEADLINE_MS,
-      );
-      const err = fromProtoError(init.err);
-      if (err !== null) log.error("plugin initialize failed", { error: err.message });
-    } catch (e) {
-      if ((e as grpc.ServiceError).code !== grpc.status.UNIMPLEMENTED) {
-        log.error("plugin initialize failed", { error: grpcErrorText(e) });
-      }
-    }
-    try {
-      const t = await unaryCall<{ type: number }>(
-        (m, o, cb) => this.backend.type({}, m, o, cb),
-        md,
-        HEALTH_DEADLINE_MS,
-      );
-      if (t.type !== BACKEND_TYPE_LOGICAL) {
-        log.warn("the plugin is not a secrets engine", { backend_type: t.type });
-      }
-    } catch (e) {
-      log.warn("plugin type query failed", { error: grpcErrorText(e) });
-    }
-    try {
-      const v = await unaryCall<{ pluginVersion: string }>(
-        (m, o, cb) => this.versionClient.version({}, m, o, cb),
-        md,
-        HEALTH_DEADLINE_MS,
-      );
-      mount.runningVersion = v.pluginVersion;
-    } catch {
-      // Plugins without the PluginVersion service run unversioned, as in Vault.
-    }
-    return mount;
+  /** @internal Whether new mounts may be set up (the process lives and is not being stopped). */
+  get accepting(): boolean {
+    return !this.proc.dead && this.closing === null;
   }
 
   /** @internal PluginMount's calls. */
@@ -336,17 +235,12 @@ export class PluginClient {
   }
 
   /** @internal */
-  get backendClient(): BackendClient {
-    return this.backend;
-  }
-
-  /** @internal */
   stopBroker(id: number): Promise<void> {
     return this.broker.stop(id);
   }
 
   get tokenSalt(): Uint8Array {
-    return this.opts.tokenSalt ?? PROCESS_SALT;
+    return this.options.tokenSalt ?? PROCESS_SALT;
   }
 
   /** Graceful stop (go-plugin Kill): Cleanup of open mounts, broker closed, Controller.Shutdown, kill if it lingers. */
@@ -403,68 +297,3 @@ export class PluginClient {
 
 /** A per-host-process salt for client tokens when none is given. */
 const PROCESS_SALT = randomBytes(32);
-
-/** One mount set up in a plugin process: Vault's backendGRPCPluginClient. */
-export class PluginMount implements MountBackend {
-  runningVersion = "";
-  private cleaned: Promise<void> | null = null;
-
-  constructor(
-    private readonly client: PluginClient,
-    readonly options: MountOptions,
-    private readonly brokerId: number,
-    private readonly md: grpc.Metadata,
-    private readonly logger: Logger,
-  ) {}
-
-  get multiplexId(): string {
-    return String(this.md.get(MULTIPLEX_ID_KEY)[0] ?? "");
-  }
-
-  async handleRequest(req: HostRequest): Promise<RequestResult> {
-    const request = toProtoRequest(req, { tokenSalt: this.client.tokenSalt });
-    const reply = await this.client.call<Parameters<typeof fromHandleRequestReply>[0]>(
-      (md, o, cb) => this.client.backendClient.handleRequest({ storageId: 0, request }, md, o, cb),
-      this.md,
-    );
-    return fromHandleRequestReply(reply);
-  }
-
-  async handleExistenceCheck(req: HostRequest): Promise<ExistenceResult> {
-    const request = toProtoRequest(req, { tokenSalt: this.client.tokenSalt });
-    const reply = await this.client.call<Parameters<typeof fromExistenceReply>[0]>(
-      (md, o, cb) => this.client.backendClient.handleExistenceCheck({ storageId: 0, request }, md, o, cb),
-      this.md,
-    );
-    return fromExistenceReply(reply);
-  }
-
-  async invalidateKey(key: string): Promise<void> {
-    await this.client.call<unknown>(
-      (md, o, cb) => this.client.backendClient.invalidateKey({ key }, md, o, cb),
-      this.md,
-    );
-  }
-
-  /** Cleanup in the plugin, then the brokered storage server stops (Vault's Cleanup order). */
-  cleanup(): Promise<void> {
-    if (this.cleaned !== null) return this.cleaned;
-    this.cleaned = (async () => {
-      try {
-        if (!this.client.dead) {
-          await this.client.call<unknown>(
-            (md, o, cb) => this.client.backendClient.cleanup({}, md, o, cb),
-            this.md,
-            SETUP_DEADLINE_MS,
-          );
-        }
-      } catch (e) {
-        this.logger.debug("plugin cleanup failed", { error: grpcErrorText(e) });
-      } finally {
-        this.client.mounts.delete(this);
-        await this.client.stopBroker(this.brokerId);
-      }
-    })();
-    return this.cleaned;
-  }
-}

@@ -7,7 +7,8 @@
  * are stopped) so that the supervisor restarts everything on the next request.
  */
 import type { MountBackend, MountOptions, PluginInstance } from "../protocol/mount-backend.ts";
-import { PluginClient, type PluginClientOptions, type PluginMount } from "./client.ts";
+import { PluginClient, type PluginClientOptions } from "./client.ts";
+import type { PluginMount } from "./mount.ts";
 import type { ExitStatus } from "./process.ts";
 
 export class PluginHostInstance implements PluginInstance {

@@ -1,6 +1,7 @@
 import { Backend } from "../framework/backend.ts";
+import type { Storage } from "../framework/storage.ts";
 import { type Logger, nullLogger } from "../util/logger.ts";
-import { AutoRotator } from "./auto-rotate.ts";
+import { AutoRotator, type ClusterView } from "./auto-rotate.ts";
 import type { Engine } from "./keyring/backup-numbering.ts";
 import { POLICY_PREFIX } from "./keyring/manager.ts";
 import { pathBackup } from "./paths/path-backup.ts";
@@ -11,6 +12,7 @@ import { pathCmac } from "./paths/path-cmac.ts";
 import { pathConfigKeys } from "./paths/path-config-keys.ts";
 import { pathDatakey } from "./paths/path-datakey.ts";
 import { pathDecrypt } from "./paths/path-decrypt.ts";
+import { pathDeriveKey } from "./paths/path-derive-key.ts";
 import { pathEncrypt } from "./paths/path-encrypt.ts";
 import { pathExport } from "./paths/path-export.ts";
 import { pathHash } from "./paths/path-hash.ts";
@@ -23,9 +25,10 @@ import { pathRestore } from "./paths/path-restore.ts";
 import { pathRewrap } from "./paths/path-rewrap.ts";
 import { pathRotate } from "./paths/path-rotate.ts";
 import { pathSign, pathVerify } from "./paths/path-sign-verify.ts";
+import { pathSoftDelete, pathSoftDeleteRestore } from "./paths/path-soft-delete.ts";
 import { pathTrim } from "./paths/path-trim.ts";
 import { pathWrappingKey } from "./paths/path-wrapping-key.ts";
-import { MIN_CACHE_SIZE, TransitState } from "./state.ts";
+import { CONFIG_CACHE_PATH, MIN_CACHE_SIZE, TransitState } from "./state.ts";
 
 export interface TransitOptions {
   logger?: Logger;
@@ -33,6 +36,10 @@ export interface TransitOptions {
   version?: string;
   /** The host engine (Vault unless told), whose key type numbering backups are written in. */
   hostEngine?: Engine;
+  /** The host's SystemView (replication state, local mount); absent: a single node, periodic work runs. */
+  system?: ClusterView;
+  /** SystemView CachingDisabled: Vault's cache-config read refuses then. */
+  cachingDisabled?: () => Promise<boolean>;
 }
 
 export const TRANSIT_HELP =
@@ -45,8 +52,14 @@ export function createTransitBackend(options: TransitOptions = {}): Backend {
   return buildTransitBackend(t, options);
 }
 
+async function applyStoredCacheSize(t: TransitState, storage: Storage): Promise<void> {
+  const size = await t.readCacheSize(storage);
+  t.keyrings.setCacheSize(size !== 0 && size < MIN_CACHE_SIZE ? MIN_CACHE_SIZE : size);
+}
+
 export function buildTransitBackend(t: TransitState, options: TransitOptions = {}): Backend {
-  const rotator = new AutoRotator(t);
+  let cacheSizeStale = false;
+  const rotator = new AutoRotator(t, options.system);
   return new Backend({
     help: TRANSIT_HELP,
     type: "logical",
@@ -56,13 +69,16 @@ export function buildTransitBackend(t: TransitState, options: TransitOptions = {
       pathRotate(t),
       pathRewrap(t),
       pathKeys(t),
+      pathSoftDelete(t),
+      pathSoftDeleteRestore(t),
       pathListKeys(),
       pathKeysConfig(t),
       pathEncrypt(t),
       pathDecrypt(t),
       pathDatakey(t),
+      pathDeriveKey(t),
       pathTrim(t),
-      pathCacheConfig(t),
+      pathCacheConfig(t, options.cachingDisabled),
       pathConfigKeys(t),
       pathSign(t),
       pathVerify(t),
@@ -80,14 +96,26 @@ export function buildTransitBackend(t: TransitState, options: TransitOptions = {
       pathCreateCsr(t),
       pathImportCertChain(t),
     ],
-    initialize: async (storage) => {
-      const size = await t.readCacheSize(storage);
-      t.keyrings.setCacheSize(size !== 0 && size < MIN_CACHE_SIZE ? MIN_CACHE_SIZE : size);
+    initialize: (storage) => applyStoredCacheSize(t, storage),
+    periodic: async (storage) => {
+      // Reading is allowed on every node: a cache size changed on the active node applies here too.
+      if (cacheSizeStale) {
+        cacheSizeStale = false;
+        await applyStoredCacheSize(t, storage);
+      }
+      await rotator.tick(storage);
     },
-    periodic: (storage) => rotator.tick(storage),
+    // Every value cached from storage is dropped with its entry: keyrings (the wrapping key is the
+    // keyring import/wrapping-key) and the due-time index through the manager's watchers, the cache
+    // size through a re-read at the next tick. config/keys is read from storage on every use.
     invalidate: (key) => {
       if (key.startsWith(POLICY_PREFIX)) t.keyrings.invalidate(key.slice(POLICY_PREFIX.length));
-      else if (key === "config/cache") t.keyrings.invalidateAll();
+      // "cache-config/" is the key Vault's invalidate watches for the cache size (though the
+      // size is stored at config/cache); both drop what the cache holds.
+      else if (key === CONFIG_CACHE_PATH || key.startsWith("cache-config/")) {
+        cacheSizeStale = true;
+        t.keyrings.invalidateAll();
+      }
     },
   });
 }

@@ -81,7 +81,13 @@ describe("command line", () => {
   it("selects and skips layers, in either flag form", () => {
     expect(parseArgs(["--quick", "--only", "engine,primitives"]).layers).toEqual(["primitives", "engine"]);
     expect(parseArgs(["--only=grpc"]).layers).toEqual(["grpc"]);
-    expect(parseArgs(["--skip", "http,grpc"]).layers).toEqual(["primitives", "engine", "peer", "scaling"]);
+    expect(parseArgs(["--skip", "http,grpc"]).layers).toEqual([
+      "primitives",
+      "engine",
+      "peer",
+      "scaling",
+      "vault",
+    ]);
     expect(parseArgs(["--out", "/tmp/x"]).out).toBe("/tmp/x");
   });
 

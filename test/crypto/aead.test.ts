@@ -11,6 +11,7 @@ import {
   seal,
   TAG_SIZE,
 } from "../../src/crypto/aead.ts";
+import { runVectors, hex as wp } from "./wycheproof.ts";
 
 const hex = (s: string): Buffer => Buffer.from(s, "hex");
 const ALGS: AeadAlgorithm[] = ["aes128-gcm96", "aes256-gcm96", "chacha20-poly1305"];
@@ -232,5 +233,54 @@ describe("AEAD parameter checks", () => {
     open("aes256-gcm96", key, nonce, sealed.subarray(12), undefined);
     expect([key, nonce, pt].every((b, i) => b.equals(copies[i] as Buffer))).toBe(true);
     expect(sealed.equals(sealedCopy)).toBe(true);
+  });
+});
+
+describe("AEAD (Wycheproof)", () => {
+  const GCM: Record<number, "aes128-gcm96" | "aes256-gcm96"> = { 128: "aes128-gcm96", 256: "aes256-gcm96" };
+  // Transit's AEADs use 96-bit nonces and 128-bit tags with 128/256-bit keys; other groups are skipped.
+  runVectors(
+    "aes_gcm_test",
+    (g, t) => {
+      const alg = GCM[g["keySize"] as number];
+      if (alg === undefined || g["ivSize"] !== 96 || g["tagSize"] !== 128) return null;
+      return aeadVector(alg, t);
+    },
+    0.4,
+  );
+  runVectors("chacha20_poly1305_test", (g, t) => {
+    if (g["ivSize"] !== 96 || g["tagSize"] !== 128) return null;
+    return aeadVector("chacha20-poly1305", t);
+  });
+});
+
+/** Opening must give msg; for a valid vector sealing must also give ct || tag. */
+function aeadVector(
+  alg: "aes128-gcm96" | "aes256-gcm96" | "chacha20-poly1305",
+  t: Record<string, unknown>,
+): boolean {
+  const key = wp(t["key"]);
+  const iv = wp(t["iv"]);
+  const aad = wp(t["aad"]);
+  const msg = wp(t["msg"]);
+  const sealed = Buffer.concat([wp(t["ct"]), wp(t["tag"])]);
+  const opened = open(alg, key, iv, sealed, aad);
+  const openOk = opened?.equals(msg) === true;
+  if (t["result"] !== "valid") return openOk;
+  return openOk && seal(alg, key, iv, msg, aad, false).equals(sealed);
+}
+
+describe("AEAD input sizes Vault's Go AEADs take", () => {
+  it("a 1 MiB associated data seals and opens, agreeing with @noble/ciphers", () => {
+    const aad = randomBytes(1024 * 1024);
+    const pt = randomBytes(100);
+    const nonce = randomNonce();
+    for (const alg of ALGS) {
+      const key = randomBytes(keySize(alg));
+      const sealed = seal(alg, key, nonce, pt, aad, false);
+      const ref = alg === "chacha20-poly1305" ? chacha20poly1305(key, nonce, aad) : gcm(key, nonce, aad);
+      expect(sealed.equals(Buffer.from(ref.encrypt(pt)))).toBe(true);
+      expect(open(alg, key, nonce, sealed, aad)?.equals(pt)).toBe(true);
+    }
   });
 });

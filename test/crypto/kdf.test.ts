@@ -14,6 +14,7 @@ import {
 } from "../../src/crypto/kdf.ts";
 import { MISSING_CONTEXT } from "../../src/transit/keyring/derive.ts";
 import { b64, TestEngine, unb64 } from "../helpers/engine.ts";
+import { runVectors, hex as wp } from "./wycheproof.ts";
 
 const hex = (s: string): Buffer => Buffer.from(s, "hex");
 const range = (a: number, b: number): Buffer =>
@@ -267,5 +268,17 @@ describe("derived keys through the engine with any context size (issue #11)", ()
       signature: s.data["signature"],
     });
     expect(other.data["valid"]).toBe(false);
+  });
+});
+
+describe("HKDF-SHA256 (Wycheproof)", () => {
+  // Invalid vectors ask for more than 255 × 32 bytes: refused with a RangeError.
+  runVectors("hkdf_sha256_test", (_g, t) => {
+    try {
+      return hkdfSha256(wp(t["ikm"]), wp(t["info"]), t["size"] as number, wp(t["salt"])).equals(wp(t["okm"]));
+    } catch (e) {
+      if (e instanceof RangeError) return false;
+      throw e;
+    }
   });
 });

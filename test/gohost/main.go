@@ -206,9 +206,12 @@ func (s *memStorage) setFailPut(msg string) {
 	s.failPut = msg
 }
 
-// systemView answers as a single-node Vault with the default mount tuning.
+// systemView answers as a single-node Vault with the default mount tuning, or with the replication state
+// (consts.ReplicationState bits) and LocalMount a cluster test gives it.
 type systemView struct {
 	pb.UnimplementedSystemViewServer
+	state int32
+	local bool
 }
 
 func (systemView) DefaultLeaseTTL(context.Context, *pb.Empty) (*pb.TTLReply, error) {
@@ -223,14 +226,14 @@ func (systemView) Tainted(context.Context, *pb.Empty) (*pb.TaintedReply, error) 
 func (systemView) CachingDisabled(context.Context, *pb.Empty) (*pb.CachingDisabledReply, error) {
 	return &pb.CachingDisabledReply{}, nil
 }
-func (systemView) ReplicationState(context.Context, *pb.Empty) (*pb.ReplicationStateReply, error) {
-	return &pb.ReplicationStateReply{}, nil
+func (v systemView) ReplicationState(context.Context, *pb.Empty) (*pb.ReplicationStateReply, error) {
+	return &pb.ReplicationStateReply{State: v.state}, nil
 }
 func (systemView) MlockEnabled(context.Context, *pb.Empty) (*pb.MlockEnabledReply, error) {
 	return &pb.MlockEnabledReply{}, nil
 }
-func (systemView) LocalMount(context.Context, *pb.Empty) (*pb.LocalMountReply, error) {
-	return &pb.LocalMountReply{}, nil
+func (v systemView) LocalMount(context.Context, *pb.Empty) (*pb.LocalMountReply, error) {
+	return &pb.LocalMountReply{Local: v.local}, nil
 }
 func (systemView) PluginEnv(context.Context, *pb.Empty) (*pb.PluginEnvReply, error) {
 	return &pb.PluginEnvReply{PluginEnvironment: &logical.PluginEnvironment{VaultVersion: "1.19.0"}}, nil
@@ -618,6 +621,7 @@ func main() {
 	}
 
 	secondMount(bc, h, ct1)
+	clusterRotation(bc)
 
 	// Storage.Put fails: a server-class error, and the keyring (cached or stored) stays at version 2.
 	snapshotV2, _ := h.storage.get("policy/gohost")
@@ -933,4 +937,165 @@ func exitLine(log string) string {
 		}
 	}
 	return ""
+}
+
+// ---- cluster: periodic work by replication state, and InvalidateKey of a due key ----
+
+// consts.ReplicationState bits (hashicorp/vault sdk/helper/consts/replication.go: iota is 5 at the first).
+const (
+	replPerformancePrimary   = 1 << 5
+	replPerformanceSecondary = 1 << 6
+	replDRPrimary            = 1 << 8
+	replDRSecondary          = 1 << 9
+	replPerformanceStandby   = 1 << 14
+)
+
+// mount sets up one more multiplexed mount with its own storage and SystemView; stop ends its broker server.
+func mount(bc *backendClient, id string, view systemView) (h *host, stop func(), err error) {
+	ctx := context.Background()
+	conn := &muxConn{ClientConn: bc.conn, id: id}
+	h = &host{backend: pb.NewBackendClient(conn), storage: &memStorage{data: map[string][]byte{}}}
+	serverCh := make(chan *grpc.Server, 1)
+	brokerID := bc.broker.NextId()
+	go bc.broker.AcceptAndServe(brokerID, func(opts []grpc.ServerOption) *grpc.Server {
+		s := grpc.NewServer(opts...)
+		pb.RegisterStorageServer(s, h.storage)
+		pb.RegisterSystemViewServer(s, &view)
+		pb.RegisterEventsServer(s, &events{})
+		serverCh <- s
+		return s
+	})
+	stop = func() {
+		h.backend.Cleanup(ctx, &pb.Empty{})
+		select {
+		case s := <-serverCh:
+			s.Stop()
+		case <-time.After(time.Second):
+		}
+	}
+	reply, err := h.backend.Setup(ctx, &pb.SetupArgs{BrokerId: brokerID, Config: map[string]string{"plugin_name": "transit-ts"}, BackendUUID: id})
+	if err == nil && reply.Err != "" {
+		err = errors.New(reply.Err)
+	}
+	if err == nil {
+		_, err = h.backend.Initialize(ctx, &pb.InitializeArgs{})
+	}
+	return h, stop, err
+}
+
+// dueKey makes the key "rot" with a one-hour auto_rotate_period whose only version is dated two hours
+// ago: the plugin's own backup, with the creation times moved back, restored under the same name.
+func dueKey(name string, h *host) error {
+	h.ok(name, "update", "keys/rot", map[string]interface{}{"auto_rotate_period": "1h", "exportable": true, "allow_plaintext_backup": true})
+	h.ok(name, "update", "keys/rot/config", map[string]interface{}{"deletion_allowed": true})
+	raw, err := base64.StdEncoding.DecodeString(str(h.ok(name, "read", "backup/rot", nil), "backup"))
+	if err != nil {
+		return err
+	}
+	var blob map[string]interface{}
+	if err := json.Unmarshal(raw, &blob); err != nil {
+		return err
+	}
+	// keysutil.KeyEntry: "time" is the RFC 3339 creation time, "creation_time" the older Unix seconds.
+	past := time.Now().Add(-2 * time.Hour).UTC()
+	age := func(entry interface{}) {
+		if e, ok := entry.(map[string]interface{}); ok && e["time"] != nil && e["time"] != "0001-01-01T00:00:00Z" {
+			e["time"] = past.Format(time.RFC3339Nano)
+			e["creation_time"] = float64(past.Unix())
+		}
+	}
+	policy, _ := blob["policy"].(map[string]interface{})
+	keys, _ := policy["keys"].(map[string]interface{})
+	for _, e := range keys {
+		age(e)
+	}
+	archived, _ := blob["archived_keys"].(map[string]interface{})
+	list, _ := archived["keys"].([]interface{})
+	for _, e := range list {
+		age(e)
+	}
+	out, err := json.Marshal(blob)
+	if err != nil {
+		return err
+	}
+	h.ok(name, "delete", "keys/rot", nil)
+	h.ok(name, "update", "restore", map[string]interface{}{"backup": base64.StdEncoding.EncodeToString(out)})
+	return nil
+}
+
+// rollback sends Vault's periodic tick and returns the key's latest version after it.
+func rollback(name string, h *host) float64 {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	reply, err := h.backend.HandleRequest(ctx, &pb.HandleRequestArgs{Request: h.request("rollback", "", nil)})
+	if err != nil {
+		fail(name, "rollback: %v", err)
+	} else if reply.Err != nil {
+		fail(name, "rollback error reply: %v", reply.Err)
+	}
+	return num(h.ok(name, "read", "keys/rot", nil), "latest_version")
+}
+
+func clusterRotation(bc *backendClient) {
+	cases := []struct {
+		label   string
+		state   int32
+		local   bool
+		rotates bool
+	}{
+		{"primary", 0, false, true},
+		{"performance-primary", replPerformancePrimary, false, true},
+		{"dr-primary", replDRPrimary, false, true},
+		{"dr-secondary", replDRSecondary, true, false},
+		{"performance-standby", replPerformanceStandby, true, false},
+		{"performance-secondary", replPerformanceSecondary, false, false},
+		{"performance-secondary-local", replPerformanceSecondary, true, true},
+	}
+	for i, c := range cases {
+		name := "replication-" + c.label
+		h, stop, err := mount(bc, fmt.Sprintf("gohostRepl%d", i), systemView{state: c.state, local: c.local})
+		if err != nil {
+			fail(name, "mount: %v", err)
+			stop()
+			continue
+		}
+		if err := dueKey(name, h); err != nil {
+			fail(name, "preparing a due key: %v", err)
+		} else if v, want := rollback(name, h), map[bool]float64{true: 2, false: 1}[c.rotates]; v != want {
+			fail(name, "state %d local %v: latest_version %v after a rollback tick, want %v", c.state, c.local, v, want)
+		} else {
+			pass(name, "state %d local %v: due key latest_version %v after one tick", c.state, c.local, v)
+		}
+		stop()
+	}
+
+	// InvalidateKey: a node that knows "rot" without a period gets the stored keyring of a due one
+	// (as a replicated write) and an InvalidateKey; its next tick must rotate it.
+	const name = "invalidate-due-key"
+	a, stopA, errA := mount(bc, "gohostInvA", systemView{})
+	b, stopB, errB := mount(bc, "gohostInvB", systemView{})
+	defer stopA()
+	defer stopB()
+	if errA != nil || errB != nil {
+		fail(name, "mount: %v %v", errA, errB)
+		return
+	}
+	a.ok(name, "update", "keys/rot", nil)
+	if v := rollback(name, a); v != 1 {
+		fail(name, "a key without a period rotated: latest_version %v", v)
+		return
+	}
+	if err := dueKey(name, b); err != nil {
+		fail(name, "preparing a due key: %v", err)
+		return
+	}
+	due, _ := b.storage.get("policy/rot")
+	a.storage.set("policy/rot", due)
+	if _, err := a.backend.InvalidateKey(context.Background(), &pb.InvalidateKeyArgs{Key: "policy/rot"}); err != nil {
+		fail(name, "%v", err)
+	} else if v := rollback(name, a); v != 2 {
+		fail(name, "latest_version %v after InvalidateKey and a tick, want 2 (the stored keyring was due)", v)
+	} else {
+		pass(name, "the stored keyring's schedule is used after InvalidateKey")
+	}
 }

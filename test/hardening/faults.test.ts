@@ -264,10 +264,11 @@ describe("clock jumps for auto-rotation", () => {
     return { e, tick };
   }
 
-  it("rotates once when due, not before, and scans at most hourly", async () => {
+  it("rotates once when due, at the first tick after it (not on an hourly scan), not before", async () => {
     const { e, tick } = await engineAt(T0);
     expect(await tick(T0 + 0.5 * HOUR)).toBe(1);
-    expect(await tick(T0 + 1.1 * HOUR)).toBe(1); // due, but the last scan was under an hour ago
+    expect(await tick(T0 + 0.99 * HOUR)).toBe(1);
+    expect(await tick(T0 + 1.01 * HOUR)).toBe(2); // due at T0+1h; the last tick was 1.2 minutes ago
     expect(await tick(T0 + 1.6 * HOUR)).toBe(2);
     expect(await tick(T0 + 1.7 * HOUR)).toBe(2);
     expect((await e.read("keys/never")).data["latest_version"]).toBe(1);

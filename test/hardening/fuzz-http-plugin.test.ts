@@ -7,7 +7,8 @@
  *   FUZZ_HTTP_PLUGIN_RUNS=20000 npx vitest run test/hardening/fuzz-http-plugin.test.ts
  *
  * The mount "absent/" is made to fail its set-up in the plugin (the launcher
- * below refuses it), the one place where a 500 is expected.
+ * below refuses it), the one place where a 500 is expected besides Vault's own
+ * 500s for callers' mistakes (plain Go errors there, their texts kept).
  */
 
 import { createPluginLauncher } from "../../src/host/plugin.ts";

@@ -8,7 +8,8 @@
  * transit engine, run in process (./helpers/inprocess-transit.ts); the
  * variant through the plugin process lives in fuzz-http-plugin.test.ts.
  *
- * Every answer must be: below 500 (except 500 from the mount whose plugin is
+ * Every answer must be: below 500 (except Vault's own 500s for callers' mistakes,
+ * with their texts, and 500 from the mount whose plugin is
  * deliberately absent), within the timeout, and well formed: 204 and HEAD
  * without a body; otherwise JSON, {"errors": [strings]} for a failure, Vault's
  * response envelope (or a batch with per-item errors) for a mount's answer.

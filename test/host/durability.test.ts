@@ -15,28 +15,21 @@ import {
   killAllHosts,
   PLUGIN_READY,
   type RunningHost,
+  removeDataDirs,
   runHostExpectingFailure,
   startHost,
-  tempDataDir,
+  trackedDataDir,
 } from "./helpers/process-host.ts";
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString("base64");
-const cleanups: (() => void)[] = [];
 
 afterEach(() => {
   killAllHosts();
 });
 
-afterAll(() => {
-  killAllHosts();
-  for (const c of cleanups.splice(0)) c();
-});
+afterAll(removeDataDirs);
 
-function dataDir(): string {
-  const d = tempDataDir("devhost-dur-");
-  cleanups.push(d.cleanup);
-  return d.dir;
-}
+const dataDir = () => trackedDataDir("devhost-dur-");
 
 async function api(
   host: RunningHost,

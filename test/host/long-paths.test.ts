@@ -6,7 +6,6 @@
  * names mixed); the host tests run the real host and plugin over HTTP.
  */
 import { randomBytes } from "node:crypto";
-import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { open } from "lmdb";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -16,15 +15,15 @@ import {
   killAllHosts,
   PLUGIN_READY,
   type RunningHost,
+  removeDataDirs,
   startHost,
-  tempDataDir,
+  trackedDataDir,
 } from "./helpers/process-host.ts";
 
 const enc = (s: string) => Buffer.from(s, "utf8");
 const dec = (b: Uint8Array | null) => (b === null ? null : Buffer.from(b).toString("utf8"));
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
-const cleanups: (() => void)[] = [];
 const stores: EncryptedStore[] = [];
 
 afterEach(async () => {
@@ -32,16 +31,9 @@ afterEach(async () => {
   killAllHosts();
 });
 
-afterAll(() => {
-  killAllHosts();
-  for (const c of cleanups.splice(0)) c();
-});
+afterAll(removeDataDirs);
 
-function dataDir(): string {
-  const d = tempDataDir("devhost-long-");
-  cleanups.push(d.cleanup);
-  return d.dir;
-}
+const dataDir = () => trackedDataDir("devhost-long-");
 
 async function openStore(dir: string, key: Buffer): Promise<EncryptedStore> {
   const store = await EncryptedStore.open(dir, key);
@@ -193,6 +185,5 @@ describe.skipIf(!PLUGIN_READY)("dev host: a 3 000-character transit key name", (
     expect((await api(host, "GET", `transit/keys/${name}`)).status).toBe(404);
     expect((await api(host, "LIST", "transit/keys")).data["keys"]).toEqual([sibling, "short"]);
     await host.stop();
-    rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 });

@@ -9,6 +9,7 @@
  * separate random hmac_key). The plugin writes the host engine's numbering.
  */
 import { createHmac, randomBytes } from "node:crypto";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { hostEngineFromEnv } from "../../src/plugin/env.ts";
 import { createTransitBackend } from "../../src/transit/backend.ts";
@@ -112,6 +113,32 @@ describe("restore reads either engine's numbering", () => {
       expect((await e.read("keys/k")).status).toBe(404);
     },
   );
+});
+
+describe("any type number, any engine shape, any key length: a 204 or a 400, never a 500", () => {
+  it("restore of mutated blobs: restored, refused as a bad type (400) or as a malformed blob (500)", async () => {
+    const e = new TestEngine();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: -1, max: 40 }),
+        fc.constantFrom<Engine | "old">("vault", "openbao", "old"),
+        fc.integer({ min: 0, max: 80 }),
+        fc.boolean(),
+        fc.boolean(),
+        async (type, engine, len, sameHmac, derived) => {
+          const k = randomBytes(len);
+          const hmacKey = sameHmac ? k : randomBytes(32);
+          const backup = blob(engine, { type, derived, entry: entry(k, hmacKey) });
+          const r = await e.write("restore/fz", { backup, force: true });
+          // 204, our 400 for a type number no reading fits, or Vault's plain error (500) for a
+          // malformed blob with its "invalid backup" text: never a generic internal error.
+          expect([204, 400, 500], r.error ?? "").toContain(r.status);
+          if (r.status === 500) expect(r.error).toMatch(/^invalid backup: /);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
 });
 
 describe("resolveKeyType: readings by content", () => {

@@ -236,7 +236,14 @@ const CASES: (ct: string) => Case[] = (ct) => [
   },
   { what: "read unknown key", op: "read", path: "keys/nokey", status: 404 },
   { what: "cache size too small", path: "cache-config", data: { size: 3 }, status: 400 },
-  { what: "batch_input not a list", path: "encrypt/k", data: { batch_input: "x" }, status: 400 },
+  // A plain error in Vault ("failed to parse batch input: %w"): 500.
+  {
+    what: "batch_input not a list",
+    path: "encrypt/k",
+    data: { batch_input: "x" },
+    status: 500,
+    error: "failed to parse batch input: source data must be an array or slice, got string",
+  },
   { what: "deeply nested junk", path: "encrypt/k", data: { plaintext: nest(200) }, status: 400 },
 ];
 

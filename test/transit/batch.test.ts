@@ -92,15 +92,15 @@ describe("batch encrypt/decrypt/rewrap", () => {
     expect(results.map((r) => r["reference"])).toEqual(["x0", "x1"]);
   });
 
-  it("malformed batch_input is a 400 with Vault's decoding message", async () => {
+  it("malformed batch_input: Vault's decoding message in a 500 (a plain error there)", async () => {
     const e = new TestEngine();
     await e.write("keys/k");
     expect((await e.write("encrypt/k", { batch_input: [] })).error).toBe("missing batch input to process");
-    expect((await e.write("encrypt/k", { batch_input: ["x"] })).error).toBe(
-      "failed to parse batch input: [0] expected a map, got 'string'",
-    );
+    const notMap = await e.write("encrypt/k", { batch_input: ["x"] });
+    expect(notMap.status).toBe(500);
+    expect(notMap.error).toBe("failed to parse batch input: [0] expected a map, got 'string'");
     const typed = await e.write("encrypt/k", { batch_input: [{ plaintext: 5 }, { reference: 1 }] });
-    expect(typed.status).toBe(400);
+    expect(typed.status).toBe(500);
     expect(typed.error).toContain(
       "'[0].plaintext' expected type 'string', got unconvertible type 'json.Number'",
     );

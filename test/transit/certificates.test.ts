@@ -37,6 +37,11 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const hasOpenssl = spawnSync("sh", ["-c", "command -v openssl"], { stdio: "ignore" }).status === 0;
 const hasGo = spawnSync("sh", ["-c", "command -v go"], { stdio: "ignore" }).status === 0;
+/**
+ * Tests that compile and run Go programs: \`go build\`/\`go run\` of a cold cache takes minutes on a
+ * loaded 2-core machine, far past vitest's default 30 s. A generous limit, not a timing assertion.
+ */
+const GO_TEST_TIMEOUT_MS = 300_000;
 
 const SIGNING_TYPES = ["ed25519", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "rsa-2048"] as const;
 type SigningType = (typeof SIGNING_TYPES)[number];
@@ -280,6 +285,14 @@ const sanOf = (csr: x509.Pkcs10CertificateRequest): unknown =>
 
 const trimmedChain = (...pems: string[]): string => pems.map((p) => p.trim()).join("\n");
 
+/** The status Vault answers for a refusal: 500 for keysutil's plain errors, else 400. */
+const vaultStatus = (error: string | undefined): number =>
+  /could not create the cerfificate request|leaf certificate public key does match the key version selected/.test(
+    error ?? "",
+  )
+    ? 500
+    : 400;
+
 let root: Ca;
 let intermediate: Ca;
 beforeAll(async () => {
@@ -411,7 +424,7 @@ describe("keys/:name/csr", () => {
     const r = await e.write("keys/k/csr", {
       csr: opensslTemplate(["-addext", "basicConstraints=critical,CA:FALSE"]),
     });
-    expect(r.status).toBe(400);
+    expect(r.status).toBe(500);
     expect(r.error).toBe(
       "could not create the csr: could not create the cerfificate request: asn1: cannot marshal nil value",
     );
@@ -445,6 +458,7 @@ describe("keys/:name/csr", () => {
         }
       }
     },
+    GO_TEST_TIMEOUT_MS,
   );
 
   it.runIf(hasGo && hasOpenssl)(
@@ -469,12 +483,15 @@ describe("keys/:name/csr", () => {
             accepted++;
             expect(got.data["csr"], `byte ${i} ^ ${x}: ${got.error}`).toBe(want.csr);
           } else {
-            expect(got.status, `byte ${i} ^ ${x}: Go said ${want.error}`).toBe(400);
+            expect(got.status, `byte ${i} ^ ${x}: Go said ${want.error}`).toBe(
+              vaultStatus(got.error ?? undefined),
+            );
           }
         }
       }
       expect(accepted).toBeGreaterThan(100);
     },
+    GO_TEST_TIMEOUT_MS,
   );
 });
 
@@ -614,7 +631,7 @@ describe("keys/:name/set-certificate", () => {
     ];
     for (const [path, body, error] of cases) {
       const r = await e.write(path, body);
-      expect([path, error, r.status]).toEqual([path, error, 400]);
+      expect([path, error, r.status]).toEqual([path, error, vaultStatus(error)]);
       expect(r.error?.startsWith(error), `${r.error} vs ${error}`).toBe(true);
     }
     expect(e.snapshot()).toEqual(before);
@@ -646,13 +663,17 @@ describe("keys/:name/set-certificate", () => {
               stored++;
               expect(got.status, `${type} byte ${i} ^ ${x}: ${got.error}`).toBe(200);
             } else {
-              expect([got.status, got.error], `${type} byte ${i} ^ ${x}`).toEqual([400, want["error"]]);
+              expect([got.status, got.error], `${type} byte ${i} ^ ${x}`).toEqual([
+                vaultStatus(want["error"]),
+                want["error"],
+              ]);
             }
           }
         }
       }
       expect(stored).toBeGreaterThan(100);
     },
+    GO_TEST_TIMEOUT_MS,
   );
 
   it("the chain survives storage (a fresh engine on the same storage) and backup/restore", async () => {
@@ -689,7 +710,7 @@ describe("keys/:name/set-certificate", () => {
 
 // ---------------------------------------------------------------- mangled input
 
-describe("mangled requests and chains: a 200 or a 400, never a 500 or a throw", () => {
+describe("mangled requests and chains: a 200, a 400 or one of Vault's plain-error 500s, never a throw", () => {
   const pemOf = (label: string, der: Uint8Array): string =>
     `-----BEGIN ${label}-----\n${(
       Buffer.from(der)
@@ -724,7 +745,7 @@ describe("mangled requests and chains: a 200 or a 400, never a 500 or a throw", 
         ),
         async (type, csr) => {
           const r = await e.write(`keys/${type}/csr`, { csr });
-          expect([200, 400]).toContain(r.status);
+          expect([200, vaultStatus(r.error ?? undefined)]).toContain(r.status);
           // The subject is copied as given (as Go copies RawSubject), however odd its encoding.
           if (r.status === 200)
             expect(String(r.data["csr"])).toMatch(/^-----BEGIN CERTIFICATE REQUEST-----\n/);
@@ -745,8 +766,8 @@ describe("mangled requests and chains: a 200 or a 400, never a 500 or a throw", 
         const before = e.snapshot();
         const chain = first ? pemOf("CERTIFICATE", bad) + caPem(root) : leaf + pemOf("CERTIFICATE", bad);
         const r = await e.write("keys/k/set-certificate", { certificate_chain: chain });
-        expect([200, 400]).toContain(r.status);
-        if (r.status === 400) expect(e.snapshot()).toEqual(before);
+        expect([200, vaultStatus(r.error ?? undefined)]).toContain(r.status);
+        if (r.status !== 200) expect(e.snapshot()).toEqual(before);
       }),
       { numRuns: 300 },
     );

@@ -262,8 +262,8 @@ describe("bad input on hmac, hash and random answers 4xx and changes nothing", (
         { input: b64("x"), format: "raw" },
         'unsupported encoding format raw; must be "hex" or "base64"',
       ],
-      ["random/0", {}, "'bytes' cannot be less than 1"],
-      ["random", { bytes: 128 * 1024 + 1 }, "'bytes' should be less than 131072"],
+      ["random/0", {}, '"bytes" cannot be less than 1'],
+      ["random", { bytes: 10 * 1024 * 1024 + 1 }, '"bytes" must be less than 10485760'],
       ["random/abc", {}, 'error parsing url-set byte count: strconv.Atoi: parsing "abc": invalid syntax'],
       ["random/all/x", {}, 'error parsing url-set byte count: strconv.Atoi: parsing "x": invalid syntax'],
       ["random", { format: "b32" }, 'unsupported encoding format "b32"; must be "hex" or "base64"'],
@@ -272,7 +272,9 @@ describe("bad input on hmac, hash and random answers 4xx and changes nothing", (
     for (const [path, data, error] of cases) {
       const before = e.snapshot();
       const out = await e.write(path, data);
-      expect(out.status, `${path} ${JSON.stringify(data)}`).toBe(400);
+      // Vault's batch decoding failure is a plain error: 500.
+      const status = String(error).includes("failed to parse batch input") ? 500 : 400;
+      expect(out.status, `${path} ${JSON.stringify(data)}`).toBe(status);
       if (typeof error === "string") expect(out.error).toBe(error);
       else expect(out.error).toMatch(error);
       expect(e.snapshot()).toEqual(before);

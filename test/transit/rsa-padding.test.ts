@@ -101,6 +101,9 @@ describe("RSA padding schemes", () => {
     );
     const r2 = await e.write("decrypt/r", { ciphertext: ct, padding_scheme: "pss" });
     expect(r2.status).toBe(400);
-    expect(r2.error).toBe("'[0].padding_scheme' invalid: unknown padding scheme pss");
+    expect(r2.error).toBe("'[0].padding_scheme' invalid: unknown padding scheme: pss");
+    // keysutil.ParsePaddingScheme runs before the key type check: an unknown scheme on an AES key.
+    const r3 = await e.write("encrypt/aes", { plaintext: b64("x"), padding_scheme: "pss" });
+    expect([r3.status, r3.error]).toEqual([400, "'[0].padding_scheme' invalid: unknown padding scheme: pss"]);
   });
 });

@@ -4,10 +4,12 @@
  * mapping, body limits and parsing, the response envelope, Vault's error
  * status rules and raw responses.
  */
+
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type ErrorKind, httpStatusForKind } from "../../framework/errors.ts";
 import type { Operation } from "../../framework/request.ts";
 import type { BackendError, BackendResponse } from "../../protocol/mount-backend.ts";
+import { parseJsonInSlices } from "../../util/json-slices.ts";
 
 export class HttpError extends Error {
   constructor(
@@ -90,14 +92,17 @@ export interface ParsedRequest {
   data: Record<string, unknown> | undefined;
 }
 
-/** Vault's buildLogicalRequestNoAuth: operation, path and data from the HTTP request. */
-export function buildLogicalRequest(
+/**
+ * Vault's buildLogicalRequestNoAuth: operation, path and data from the HTTP request. Async because a
+ * large JSON body is parsed in slices (util/json-slices.ts) so that other requests are served meanwhile.
+ */
+export async function buildLogicalRequest(
   method: string,
   rawPath: string,
   query: URLSearchParams,
   headers: Record<string, string | string[] | undefined>,
   body: Buffer,
-): ParsedRequest {
+): Promise<ParsedRequest> {
   let path = rawPath;
   switch (method) {
     case "DELETE":
@@ -133,7 +138,7 @@ export function buildLogicalRequest(
           data: parseQuery(new URLSearchParams(body.toString("utf8"))) ?? {},
         };
       }
-      return { operation: "update", path, data: parseJsonObject(body) };
+      return { operation: "update", path, data: await parseJsonObject(body) };
     }
     default:
       throw new HttpError(405, null);
@@ -169,7 +174,7 @@ export function jsonNestsDeeperThan(text: string, max: number): boolean {
 }
 
 /** jsonutil.DecodeJSONFromReader into map[string]interface{}: an empty body is no data. */
-export function parseJsonObject(body: Buffer): Record<string, unknown> | undefined {
+export async function parseJsonObject(body: Buffer): Promise<Record<string, unknown> | undefined> {
   const text = body.toString("utf8");
   if (text.trim() === "") return undefined;
   if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) {
@@ -177,7 +182,7 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> | undefin
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = await parseJsonInSlices(text);
   } catch (e) {
     throw new HttpError(400, `failed to parse JSON input: ${(e as Error).message}`);
   }

@@ -23,7 +23,7 @@ import {
   rsaVerifyPss,
   splitEcdsaJws,
 } from "../../crypto/sign.ts";
-import { internalError, LogicalError, userError } from "../../framework/errors.ts";
+import { goError, internalError, LogicalError, userError } from "../../framework/errors.ts";
 import {
   decodeRawUrlBase64,
   decodeStdBase64,
@@ -34,7 +34,7 @@ import { getKey, keyEntry } from "./derive.ts";
 import { type Ed25519Mode, ed25519ModeSign, ed25519ModeVerify } from "./ed25519-modes.ts";
 import type { HashName } from "./hashes.ts";
 import { type EcdsaKeyType, isEcdsa, isPqSigning, isRsa, signingSupported } from "./key-types.ts";
-import { type Keyring, type KeyVersion, versionPrefix } from "./keyring.ts";
+import { type Keyring, type KeyVersion, refuseSoftDeleted, versionPrefix } from "./keyring.ts";
 import { pqSign, pqVerify } from "./pq-keys.ts";
 import { ERR_TOO_OLD } from "./symmetric.ts";
 
@@ -163,6 +163,7 @@ export function signWithKeyring(
   input: Uint8Array,
   opts: SignOptions,
 ): SigningResult {
+  refuseSoftDeleted(ring);
   if (!signingSupported(ring.type))
     throw userError(`message signing not supported for key type ${ring.type}`);
   const version = signingVersion(ring, requestedVersion);
@@ -224,8 +225,8 @@ function rsaSign(pkcs8: Uint8Array, spki: Uint8Array, input: Uint8Array, opts: S
       ? rsaSignPss(pkcs8, opts.hash, input, opts.saltLength)
       : rsaSignPkcs1v15(pkcs8, opts.hash, input);
   } catch (e) {
-    // Go reports a wrongly sized prehashed input as a plain error (a 500 in Vault); it is the caller's.
-    if (e instanceof RsaSignatureError) throw userError(e.message);
+    // Go reports a wrongly sized prehashed input as a plain error: a 500 in Vault, so here too.
+    if (e instanceof RsaSignatureError) throw goError(e.message);
     throw e;
   }
 }
@@ -253,6 +254,7 @@ export function verifyWithKeyring(
   signature: string,
   opts: SignOptions,
 ): boolean {
+  refuseSoftDeleted(ring);
   if (!signingSupported(ring.type)) {
     throw userError(`message verification not supported for key type ${ring.type}`);
   }

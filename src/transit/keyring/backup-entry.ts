@@ -41,6 +41,13 @@ export class BackupFormatError extends Error {}
  */
 export const PQ_KEY_FIELD = "MLDSASeed";
 
+/**
+ * A blob whose key type number fits no reading, or fits two (Vault's and
+ * OpenBao's numbering): this engine's own refusal, a 400, where a malformed
+ * blob is Vault's plain error (500).
+ */
+export class BackupTypeError extends BackupFormatError {}
+
 export type Obj = { [key: string]: GoJsonValue };
 
 export function isObj(v: GoJsonValue | undefined): v is Obj {

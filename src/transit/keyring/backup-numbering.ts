@@ -59,6 +59,20 @@ function numberingOf(type: string, table: Readonly<Record<string, Numbering>>): 
   return vault === undefined ? undefined : { vault };
 }
 
+/**
+ * The engine whose numbering and field set a backup of `type` is written in:
+ * the host's when its keysutil has the type; otherwise the engine that has
+ * it (an OpenBao-only type backed up on a Vault host is written as OpenBao
+ * writes it, so that this engine, and OpenBao, restore it; Vault's built-in
+ * transit could not hold it under any number).
+ */
+export function backupEngineFor(type: KeyType, host: Engine, table = KEY_TYPE_NUMBERS): Engine {
+  const n = numberingOf(type, table);
+  if (n === undefined || n[host] !== undefined || n.own !== undefined) return host;
+  const other: Engine = host === "vault" ? "openbao" : "vault";
+  return n[other] !== undefined ? other : host;
+}
+
 /** The number `engine`'s keysutil gives `type` (or this engine's own number for a type neither has). */
 export function keyTypeNumber(type: KeyType, engine: Engine, table = KEY_TYPE_NUMBERS): number {
   const n = numberingOf(type, table);

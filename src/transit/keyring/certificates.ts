@@ -1,6 +1,6 @@
 import { DerError, encodeBitString, encodeOid, encodeTlv, TAG } from "../../crypto/der.ts";
 import { signMessage } from "../../crypto/sign.ts";
-import { invalidRequest, LogicalError, userError } from "../../framework/errors.ts";
+import { goError, invalidRequest, LogicalError, userError } from "../../framework/errors.ts";
 import { Asn1MarshalError } from "../../gocompat/asn1-marshal.ts";
 import {
   type CsrTemplate,
@@ -72,8 +72,8 @@ export function createCsr(ring: Keyring, version: number, template: CsrTemplate)
     attributes = encodeTemplateAttributes(template);
   } catch (e) {
     if (e instanceof Asn1MarshalError) {
-      // Vault: a plain error (500); the template is the caller's.
-      throw invalidRequest(`could not create the cerfificate request: ${e.message}`);
+      // A plain error in Vault (x509.CreateCertificateRequest's): 500 there, so here too.
+      throw goError(`could not create the cerfificate request: ${e.message}`);
     }
     throw e;
   }
@@ -172,7 +172,7 @@ function leafMatches(ring: Keyring, version: number, leaf: ParsedCertificate): b
 /**
  * keysutil ValidateAndPersistCertificateChain without the persisting: the
  * version entry carrying the chain (DER, leaf first). Errors carry Vault's
- * texts; those Vault answers with 500 are the caller's mistakes here (400).
+ * texts and, through the path's prefixing, Vault's statuses (its plain errors are 500s).
  */
 export function withCertificateChain(ring: Keyring, version: number, chain: ParsedCertificate[]): KeyVersion {
   const [leaf, ...others] = chain;
@@ -198,7 +198,8 @@ export function withCertificateChain(ring: Keyring, version: number, chain: Pars
     }
     throw e;
   }
-  if (!valid) throw invalidRequest("leaf certificate public key does match the key version selected");
+  // A plain error in keysutil (fmt.Errorf): Vault answers 500.
+  if (!valid) throw goError("leaf certificate public key does match the key version selected");
   const entry = policyKeyEntry(ring, version);
   return { ...entry, certificateChain: chain.map((c) => c.raw) };
 }

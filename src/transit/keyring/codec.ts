@@ -83,6 +83,7 @@ export function decodeKeyring(name: string, bytes: Uint8Array): Keyring {
   };
   const backupInfo = record(r.backupInfo);
   if (backupInfo !== undefined) ring.backupInfo = backupInfo;
+  if (r.softDeleted === true) ring.softDeleted = true;
   const restoreInfo = record(r.restoreInfo);
   if (restoreInfo !== undefined) ring.restoreInfo = restoreInfo;
   if (typeof r.parameterSet === "string") ring.parameterSet = r.parameterSet;

@@ -2,12 +2,12 @@ import { randomBytes } from "../../crypto/hash.ts";
 import {
   type KeyObject,
   pemDecode,
+  pemEncode,
   privateKeyObject as pkcs8KeyObject,
   publicKeyObject as spkiKeyObject,
   toPublicKeyObject,
 } from "../../crypto/keys.ts";
 import { privateKeyMissing, publicKeyObject } from "./asymmetric.ts";
-import { pemEncode } from "./key-encodings.ts";
 import {
   type EcdsaKeyType,
   HMAC_MAX_KEY_SIZE,
@@ -19,7 +19,7 @@ import {
   rawAesKeySize,
   rsaBits,
 } from "./key-types.ts";
-import { cloneKeyring, type Keyring, type KeyVersion, nowRfc3339 } from "./keyring.ts";
+import { cloneKeyring, ERR_SOFT_DELETED, type Keyring, type KeyVersion, nowRfc3339 } from "./keyring.ts";
 
 /**
  * Key import (BYOK) on keyrings, as keysutil does it: ImportPublicOrPrivate
@@ -160,7 +160,8 @@ export function importedEntry(ring: Keyring, key: Uint8Array, isPrivateKey: bool
   }
   if (
     (type === "aes128-gcm96" && key.length !== 16) ||
-    ((type === "aes256-gcm96" || type === "chacha20-poly1305") && key.length !== 32) ||
+    ((type === "aes256-gcm96" || type === "chacha20-poly1305" || type === "xchacha20-poly1305") &&
+      key.length !== 32) ||
     (type === "hmac" && (key.length < HMAC_MIN_KEY_SIZE || key.length > HMAC_MAX_KEY_SIZE)) ||
     (rawAesKeySize(type) > 0 && key.length !== rawAesKeySize(type))
   ) {
@@ -182,6 +183,7 @@ export function importedEntry(ring: Keyring, key: Uint8Array, isPrivateKey: bool
  * becomes a new latest version.
  */
 export function withImportedKey(ring: Keyring, key: Uint8Array, isPrivateKey: boolean): Keyring {
+  if (ring.softDeleted === true) throw new ImportError(ERR_SOFT_DELETED);
   if (ring.latestVersion > 0 && isPrivateKey) {
     const latest = ring.versions.get(ring.latestVersion);
     if (latest !== undefined && privateKeyMissing(latest) && importPublicKeySupported(ring.type)) {
@@ -218,6 +220,7 @@ export function checkVersionCanBeUpdated(ring: Keyring, version: number, isPriva
 
 /** keysutil Policy.ImportPrivateKeyForVersion: the private key must match the version's public key. */
 export function withPrivateKeyForVersion(ring: Keyring, version: number, key: Uint8Array): Keyring {
+  if (ring.softDeleted === true) throw new ImportError(ERR_SOFT_DELETED);
   const entry = ring.versions.get(version);
   if (entry === undefined) throw new ImportError("no such key version");
   const parsed = parsePkcs8(key);

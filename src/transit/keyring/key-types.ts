@@ -1,12 +1,15 @@
 /**
- * Transit key types, with the numeric ids of Vault's keysutil.KeyType (the
- * `type` field of a policy in Vault's backup format) and what each supports.
- * OpenBao numbers hmac as 10 and adds xchacha20 as 11; we follow Vault.
+ * Transit key types and what each supports. The numbers a backup carries
+ * for them (keysutil's KeyType enum, which Vault and OpenBao number
+ * differently from 10 up) live in backup-numbering.ts; VAULT_KEY_TYPE_ID
+ * below is only its fallback, Vault's number for a type added here
+ * without a line there.
  */
 export const KEY_TYPES = [
   "aes128-gcm96",
   "aes256-gcm96",
   "chacha20-poly1305",
+  "xchacha20-poly1305",
   "ed25519",
   "ecdsa-p256",
   "ecdsa-p384",
@@ -28,7 +31,7 @@ export const KEY_TYPES = [
 
 export type KeyType = (typeof KEY_TYPES)[number];
 
-/** aes256-gcm-siv has no Vault number: backup-numbering.ts gives it this engine's own. */
+/** xchacha20-poly1305 (OpenBao) and aes256-gcm-siv have no Vault number: see backup-numbering.ts. */
 export const VAULT_KEY_TYPE_ID: Partial<Record<KeyType, number>> = {
   "aes256-gcm96": 0,
   "ecdsa-p256": 1,
@@ -59,12 +62,14 @@ export function isKeyType(s: string): s is KeyType {
   return (KEY_TYPES as readonly string[]).includes(s);
 }
 
-export type SymmetricKeyType = "aes128-gcm96" | "aes256-gcm96" | "chacha20-poly1305";
+export type SymmetricKeyType = "aes128-gcm96" | "aes256-gcm96" | "chacha20-poly1305" | "xchacha20-poly1305";
 export type RsaKeyType = "rsa-2048" | "rsa-3072" | "rsa-4096";
 export type EcdsaKeyType = "ecdsa-p256" | "ecdsa-p384" | "ecdsa-p521";
 
 export function isSymmetric(t: KeyType): t is SymmetricKeyType {
-  return t === "aes128-gcm96" || t === "aes256-gcm96" || t === "chacha20-poly1305";
+  return (
+    t === "aes128-gcm96" || t === "aes256-gcm96" || t === "chacha20-poly1305" || t === "xchacha20-poly1305"
+  );
 }
 
 export function isRsa(t: KeyType): t is RsaKeyType {
@@ -136,6 +141,5 @@ export function rsaBits(t: RsaKeyType): number {
   return t === "rsa-2048" ? 2048 : t === "rsa-3072" ? 3072 : 4096;
 }
 
-/** HMAC key size limits, in bytes (keysutil HmacMinKeySize / HmacMaxKeySize). */
-export const HMAC_MIN_KEY_SIZE = 32;
-export const HMAC_MAX_KEY_SIZE = 512;
+/** HMAC key size limits, in bytes (keysutil HmacMinKeySize / HmacMaxKeySize), defined with HMAC key generation. */
+export { HMAC_MAX_KEY_SIZE, HMAC_MIN_KEY_SIZE } from "../../crypto/keys.ts";

@@ -1,3 +1,4 @@
+import { userError } from "../../framework/errors.ts";
 import type { KeyType } from "./key-types.ts";
 
 /**
@@ -77,6 +78,16 @@ export interface Keyring {
   parameterSet?: string;
   /** hybrid keys only. */
   hybridConfig?: HybridConfig;
+  /** OpenBao's soft delete: kept with its configuration, refused for every use until restored. */
+  softDeleted?: boolean;
+}
+
+/** keysutil ErrSoftDeleted (OpenBao). */
+export const ERR_SOFT_DELETED = "refusing to use soft-deleted key";
+
+/** What OpenBao's keysutil does first in every operation that uses key material (a UserError: 400). */
+export function refuseSoftDeleted(ring: Keyring): void {
+  if (ring.softDeleted === true) throw userError(ERR_SOFT_DELETED);
 }
 
 /** The convergent scheme new keys use (keysutil currentConvergentVersion). */

@@ -5,6 +5,16 @@ import type { Keyring } from "./keyring.ts";
 
 export const POLICY_PREFIX = "policy/";
 
+/** Told of every change the manager makes or hears of, so that indexes built on keyrings stay current. */
+export interface KeyringWatcher {
+  /** A keyring was written (after the write succeeded). */
+  stored(ring: Keyring): void;
+  removed(name: string): void;
+  /** The stored keyring changed elsewhere (InvalidateKey): read it again before trusting what you know. */
+  invalidated(name: string): void;
+  invalidatedAll(): void;
+}
+
 /**
  * The lock manager and cache of keyrings (keysutil.LockManager).
  *
@@ -19,11 +29,16 @@ export class KeyringManager {
   private readonly cache = new Map<string, Keyring>();
   private readonly generations = new Map<string, number>();
   private readonly locks = new Map<string, Promise<void>>();
+  private readonly watchers: KeyringWatcher[] = [];
   private size: number;
 
   /** `cacheSize` 0 means unlimited, as Vault's transit cache. */
   constructor(cacheSize = 0) {
     this.size = cacheSize;
+  }
+
+  watch(watcher: KeyringWatcher): void {
+    this.watchers.push(watcher);
   }
 
   get cacheSize(): number {
@@ -84,6 +99,7 @@ export class KeyringManager {
     this.bump(ring.name);
     await storage.put({ key: POLICY_PREFIX + ring.name, value: encodeKeyring(ring) });
     this.remember(ring.name, ring);
+    for (const w of this.watchers) w.stored(ring);
   }
 
   /** Deletes a keyring from storage and the cache. Call with the key's exclusive lock held. */
@@ -92,17 +108,20 @@ export class KeyringManager {
     this.cache.delete(name);
     await storage.delete(POLICY_PREFIX + name);
     this.bump(name);
+    for (const w of this.watchers) w.removed(name);
   }
 
   /** Forgets a cached keyring whose storage entry changed elsewhere (InvalidateKey). */
   invalidate(name: string): void {
     this.bump(name);
     this.cache.delete(name);
+    for (const w of this.watchers) w.invalidated(name);
   }
 
   invalidateAll(): void {
     for (const name of this.cache.keys()) this.bump(name);
     this.cache.clear();
+    for (const w of this.watchers) w.invalidatedAll();
   }
 
   get cachedCount(): number {

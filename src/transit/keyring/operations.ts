@@ -1,5 +1,5 @@
-import { userError } from "../../framework/errors.ts";
-import { cloneKeyring, type Keyring, type KeyVersion } from "./keyring.ts";
+import { goError } from "../../framework/errors.ts";
+import { cloneKeyring, type Keyring, type KeyVersion, refuseSoftDeleted } from "./keyring.ts";
 import { generateKeyVersion } from "./material.ts";
 
 /**
@@ -10,8 +10,9 @@ import { generateKeyVersion } from "./material.ts";
 
 /** Adds a new latest version (keysutil Rotate / RotateInMemory). */
 export async function rotated(ring: Keyring): Promise<Keyring> {
+  refuseSoftDeleted(ring);
   if (ring.imported && !ring.allowImportedKeyRotation) {
-    throw userError(`imported key ${ring.name} does not allow rotation within Vault`);
+    throw goError(`imported key ${ring.name} does not allow rotation within Vault`);
   }
   const next = cloneKeyring(ring);
   return withVersion(next, await generateKeyVersion(next), false);

@@ -1,12 +1,28 @@
-import { type AeadAlgorithm, NONCE_SIZE, open, seal, sealTransient } from "../../crypto/aead.ts";
+import { NONCE_SIZE, open, seal, sealTransient } from "../../crypto/aead.ts";
+import type { HashAlgorithm } from "../../crypto/hash.ts";
+import { hmac } from "../../crypto/hash.ts";
 import { convergentNonce } from "../../crypto/kdf.ts";
 import { randomPooled } from "../../crypto/random-pool.ts";
 import { rsaDecrypt as rsaDecryptRaw, rsaEncrypt as rsaEncryptRaw } from "../../crypto/rsa.ts";
+import { openX, randomXNonce, sealX, XNONCE_SIZE } from "../../crypto/xchacha.ts";
 import { internalError, userError } from "../../framework/errors.ts";
 import { decodeStdBase64, encodeStdBase64 } from "../../util/base64.ts";
 import { getKey, keyEntry } from "./derive.ts";
-import { decryptionSupported, encryptionSupported, isCbc, isRsa, isSymmetric } from "./key-types.ts";
-import { CURRENT_CONVERGENT_VERSION, convergentVersionOf, type Keyring, versionPrefix } from "./keyring.ts";
+import {
+  decryptionSupported,
+  encryptionSupported,
+  isCbc,
+  isRsa,
+  isSymmetric,
+  type SymmetricKeyType,
+} from "./key-types.ts";
+import {
+  CURRENT_CONVERGENT_VERSION,
+  convergentVersionOf,
+  type Keyring,
+  refuseSoftDeleted,
+  versionPrefix,
+} from "./keyring.ts";
 import { isRawAesCipher, openRawAes, sealRawAes } from "./raw-aes-cipher.ts";
 
 export const ERR_TOO_OLD = "ciphertext or signature version is disallowed by policy (too old)";
@@ -22,6 +38,8 @@ export interface CipherOptions {
   paddingScheme?: PaddingScheme | undefined;
   /** AES-CBC only: the caller's 16-byte IV (encrypt). */
   iv?: Uint8Array | undefined;
+  /** RSA OAEP's hash (MGF1 and label alike); SHA-256 when absent. */
+  oaepHash?: HashAlgorithm | undefined;
 }
 
 /** The version encrypt uses for a requested key_version (0 = latest), with Vault's errors. */
@@ -44,6 +62,7 @@ export function encrypt(
   plaintext: Uint8Array,
   opts: CipherOptions,
 ): string {
+  refuseSoftDeleted(ring);
   if (!encryptionSupported(ring.type))
     throw userError(`message encryption not supported for key type ${ring.type}`);
   const version = encryptionVersion(ring, requestedVersion);
@@ -54,7 +73,7 @@ export function encrypt(
   if (isSymmetric(ring.type)) {
     sealed = sealSymmetric(ring, ring.type, version, plaintext, opts);
   } else if (isRsa(ring.type)) {
-    sealed = rsaEncrypt(ring, version, plaintext, opts.paddingScheme ?? "oaep");
+    sealed = rsaEncrypt(ring, version, plaintext, opts.paddingScheme ?? "oaep", opts.oaepHash);
   } else if (isRawAesCipher(ring.type)) {
     sealed = sealRawAes(ring, version, plaintext, opts);
   } else {
@@ -65,7 +84,7 @@ export function encrypt(
 
 function sealSymmetric(
   ring: Keyring,
-  alg: AeadAlgorithm,
+  alg: SymmetricKeyType,
   version: number,
   plaintext: Uint8Array,
   opts: CipherOptions,
@@ -85,6 +104,7 @@ function sealSymmetric(
   // A view only when there is more than the AES key (convergent v3 carries its HMAC key after it).
   const encKey = key.length === encBytes ? key : key.subarray(0, encBytes);
 
+  if (alg === "xchacha20-poly1305") return sealXChaCha(ring, version, encKey, key, plaintext, opts);
   if (!ring.convergentEncryption) {
     // encrypt() base64-encodes the sealed bytes at once: large messages reuse one output buffer.
     return sealTransient(alg, encKey, randomPooled(NONCE_SIZE), plaintext, opts.associatedData);
@@ -112,6 +132,30 @@ function sealSymmetric(
   }
 }
 
+/**
+ * OpenBao's xchacha20-poly1305 (keysutil SymmetricEncryptRaw with NewX):
+ * a random 192-bit nonce, or for convergent keys (only scheme 3 exists for
+ * this type) the first 24 bytes of HMAC-SHA256(derived HMAC key, plaintext).
+ */
+function sealXChaCha(
+  ring: Keyring,
+  version: number,
+  encKey: Uint8Array,
+  key: Uint8Array,
+  plaintext: Uint8Array,
+  opts: CipherOptions,
+): Uint8Array {
+  if (!ring.convergentEncryption) return sealX(encKey, randomXNonce(), plaintext, opts.associatedData);
+  const convergentVersion = convergentVersionOf(ring, version);
+  if (convergentVersion !== CURRENT_CONVERGENT_VERSION) {
+    throw userError(
+      `refusing to support decryption with old convergent encryption key: version ${convergentVersion}`,
+    );
+  }
+  const nonce = hmac("sha2-256", key.subarray(32), plaintext).subarray(0, XNONCE_SIZE);
+  return sealX(encKey, nonce, plaintext, opts.associatedData);
+}
+
 /** Splits "vault:vN:payload" with Vault's error messages; returns the version and the base64 payload. */
 export function parseVersioned(value: string): { version: number; payload: string } {
   if (!value.startsWith("vault:v")) throw userError("invalid ciphertext: no prefix");
@@ -127,6 +171,7 @@ export function parseVersioned(value: string): { version: number; payload: strin
 
 /** keysutil DecryptWithFactory: the plaintext bytes of a `vault:vN:` ciphertext. */
 export function decrypt(ring: Keyring, value: string, opts: CipherOptions): Buffer {
+  refuseSoftDeleted(ring);
   if (!decryptionSupported(ring.type))
     throw userError(`message decryption not supported for key type ${ring.type}`);
   const parsed = parseVersioned(value);
@@ -140,7 +185,8 @@ export function decrypt(ring: Keyring, value: string, opts: CipherOptions): Buff
   const decoded = decodeStdBase64(parsed.payload);
   if (decoded === null) throw userError("invalid ciphertext: could not decode base64");
 
-  if (isRsa(ring.type)) return rsaDecrypt(ring, version, decoded, opts.paddingScheme ?? "oaep");
+  if (isRsa(ring.type))
+    return rsaDecrypt(ring, version, decoded, opts.paddingScheme ?? "oaep", opts.oaepHash);
   if (isRawAesCipher(ring.type)) {
     const plain = openRawAes(ring, version, decoded, opts);
     return Buffer.from(plain.buffer, plain.byteOffset, plain.length);
@@ -152,6 +198,17 @@ export function decrypt(ring: Keyring, value: string, opts: CipherOptions): Buff
     throw userError(
       `refusing to support decryption with old convergent encryption key: version ${convergentVersion}`,
     );
+  }
+  if (ring.type === "xchacha20-poly1305") {
+    if (decoded.length < XNONCE_SIZE) throw userError("invalid ciphertext length");
+    const plain = openX(
+      encKey,
+      decoded.subarray(0, XNONCE_SIZE),
+      decoded.subarray(XNONCE_SIZE),
+      opts.associatedData,
+    );
+    if (plain === null) throw userError("chacha20poly1305: message authentication failed");
+    return plain;
   }
   let nonce: Uint8Array;
   let body: Uint8Array;
@@ -178,25 +235,37 @@ export function decrypt(ring: Keyring, value: string, opts: CipherOptions): Buff
 
 export { CURRENT_CONVERGENT_VERSION };
 
-function rsaEncrypt(ring: Keyring, version: number, plaintext: Uint8Array, padding: PaddingScheme): Buffer {
+function rsaEncrypt(
+  ring: Keyring,
+  version: number,
+  plaintext: Uint8Array,
+  padding: PaddingScheme,
+  oaepHash: HashAlgorithm = "sha2-256",
+): Buffer {
   const entry = keyEntry(ring, version);
   const der = entry.publicKey;
   if (der === undefined) throw internalError("key version has no public key");
   try {
-    return rsaEncryptRaw(der, plaintext, padding, "sha2-256");
+    return rsaEncryptRaw(der, plaintext, padding, oaepHash);
   } catch {
     throw internalError("failed to RSA encrypt the plaintext: message too long for RSA key size");
   }
 }
 
-function rsaDecrypt(ring: Keyring, version: number, ciphertext: Uint8Array, padding: PaddingScheme): Buffer {
+function rsaDecrypt(
+  ring: Keyring,
+  version: number,
+  ciphertext: Uint8Array,
+  padding: PaddingScheme,
+  oaepHash: HashAlgorithm = "sha2-256",
+): Buffer {
   const entry = keyEntry(ring, version);
   if (entry.privateKey === undefined) {
     throw internalError("cannot decrypt ciphertext, key version does not have a private counterpart");
   }
   // PKCS #1 v1.5 goes through crypto/rsa's own unpadding: Node 20 refuses
   // RSA_PKCS1_PADDING in privateDecrypt (CVE-2023-46809).
-  const plain = rsaDecryptRaw(entry.privateKey, ciphertext, padding, "sha2-256");
+  const plain = rsaDecryptRaw(entry.privateKey, ciphertext, padding, oaepHash);
   if (plain === null)
     throw internalError("failed to RSA decrypt the ciphertext: crypto/rsa: decryption error");
   return plain;

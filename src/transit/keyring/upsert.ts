@@ -3,29 +3,15 @@
  * and encrypt/:name both create the key they are asked for when it is absent.
  */
 import type { Storage } from "../../framework/storage.ts";
-import type { KeyType } from "./key-types.ts";
-import { type HybridConfig, type Keyring, newKeyring } from "./keyring.ts";
+import { type Keyring, type KeyringConfig, newKeyring } from "./keyring.ts";
 import type { KeyringManager } from "./manager.ts";
 import { rotated } from "./operations.ts";
-
-export interface UpsertRequest {
-  name: string;
-  type: KeyType;
-  keySize?: number;
-  derived?: boolean;
-  convergentEncryption?: boolean;
-  exportable?: boolean;
-  allowPlaintextBackup?: boolean;
-  autoRotatePeriod?: number;
-  parameterSet?: string;
-  hybridConfig?: HybridConfig;
-}
 
 /** Creates the key unless it exists (keysutil GetPolicy with Upsert), under the key's exclusive lock. */
 export async function upsertKey(
   keyrings: KeyringManager,
   storage: Storage,
-  config: UpsertRequest,
+  config: KeyringConfig,
 ): Promise<{ ring: Keyring; created: boolean }> {
   return keyrings.exclusive(config.name, async () => {
     const existing = await keyrings.get(storage, config.name);

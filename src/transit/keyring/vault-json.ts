@@ -6,6 +6,7 @@ import { decodeStdBase64, encodeStdBase64 } from "../../util/base64.ts";
 import { privateKeyMissing, privateKeyObject, publicKeyObject } from "./asymmetric.ts";
 import {
   BackupFormatError,
+  BackupTypeError,
   big,
   bool,
   bytes,
@@ -18,7 +19,13 @@ import {
   record,
   str,
 } from "./backup-entry.ts";
-import { type Engine, KeyTypeNumberError, keyTypeNumber, resolveKeyType } from "./backup-numbering.ts";
+import {
+  backupEngineFor,
+  type Engine,
+  KeyTypeNumberError,
+  keyTypeNumber,
+  resolveKeyType,
+} from "./backup-numbering.ts";
 import { jwkBigints } from "./key-encodings.ts";
 import {
   derivationSupported,
@@ -46,7 +53,7 @@ import { checkPqMaterial } from "./pq-keys.ts";
  * every version's key material before anything is stored.
  */
 
-export { BackupFormatError };
+export { BackupFormatError, BackupTypeError };
 
 // ---------------------------------------------------------------- writing
 
@@ -125,7 +132,8 @@ const ENGINE_TAIL: Record<Engine, { [key: string]: GoJsonInput }> = {
  * up), and the archive holding every version from min_available_version
  * (index 0 is version min_available_version; version 0 is an empty entry).
  */
-export function toVaultBackup(ring: Keyring, engine: Engine = "vault"): string {
+export function toVaultBackup(ring: Keyring, host: Engine = "vault"): string {
+  const engine = backupEngineFor(ring.type, host);
   const keys: { [key: string]: GoJsonInput } = {};
   const versions = [...ring.versions.keys()].sort((a, b) => a - b);
   for (const v of [...versions].map(String).sort()) {
@@ -251,7 +259,7 @@ export function fromVaultBackup(blob: string, name: string): Keyring {
       ),
     );
   } catch (e) {
-    if (e instanceof KeyTypeNumberError) throw new BackupFormatError(e.message);
+    if (e instanceof KeyTypeNumberError) throw new BackupTypeError(e.message);
     throw e;
   }
   const ring = newKeyring({ name: name !== "" ? name : str(p, "name"), type });

@@ -1,4 +1,4 @@
-import { ErrorKind, invalidRequest, LogicalError } from "../../framework/errors.ts";
+import { ErrorKind, goError, invalidRequest, LogicalError } from "../../framework/errors.ts";
 import { FieldData } from "../../framework/fields.ts";
 import type { LogicalResponse } from "../../framework/request.ts";
 import { typeName } from "../../util/duration.ts";
@@ -10,18 +10,20 @@ import { typeName } from "../../util/duration.ts";
  */
 export type BatchItem = Record<string, unknown>;
 
-/** The raw items of batch_input, or null when the request is not a batch. */
+/**
+ * The raw items of batch_input, or null when the request is not a batch.
+ * Decoding failures are plain errors in Vault ("failed to parse batch input:
+ * %w"): 500, as every transit batch path answers them.
+ */
 export function batchItems(data: FieldData): BatchItem[] | null {
   const raw = data.raw["batch_input"];
   if (raw === undefined || raw === null) return null;
   if (!Array.isArray(raw)) {
-    throw invalidRequest(
-      `failed to parse batch input: source data must be an array or slice, got ${goType(raw)}`,
-    );
+    throw goError(`failed to parse batch input: source data must be an array or slice, got ${goType(raw)}`);
   }
   raw.forEach((item, i) => {
     if (item === null || typeof item !== "object" || Array.isArray(item)) {
-      throw invalidRequest(`failed to parse batch input: [${i}] expected a map, got '${goType(item)}'`);
+      throw goError(`failed to parse batch input: [${i}] expected a map, got '${goType(item)}'`);
     }
   });
   if (raw.length === 0) throw invalidRequest("missing batch input to process");
@@ -49,7 +51,7 @@ export function itemInt(item: BatchItem, i: number, field: string, errors: strin
 
 export function throwBatchDecodeErrors(errors: string[]): void {
   if (errors.length > 0) {
-    throw invalidRequest(
+    throw goError(
       `failed to parse batch input: ${errors.length} error(s) decoding:\n\n* ${errors.join("\n* ")}`,
     );
   }

@@ -1,7 +1,10 @@
 import { invalidRequest, userError } from "../../framework/errors.ts";
 import type { FieldData } from "../../framework/fields.ts";
 import { base64ErrorMessage, decodeStdBase64 } from "../../util/base64.ts";
+import { mapInSlices, TimeSlice } from "../../util/time-slice.ts";
+import { type DigestName, isHashName } from "../keyring/hashes.ts";
 import { associatedDataSupported, type KeyType } from "../keyring/key-types.ts";
+import type { Keyring } from "../keyring/keyring.ts";
 import type { CipherOptions, PaddingScheme } from "../keyring/symmetric.ts";
 import { batchItems, itemInt, itemString, throwBatchDecodeErrors } from "./batch.ts";
 
@@ -17,6 +20,11 @@ export interface CipherItem {
   paddingScheme: string;
   /** AES-CBC encrypt only: the caller's IV, base64 (Vault Enterprise 1.21). */
   iv: string;
+  /** RSA OAEP hash (hash_algorithm). */
+  hashAlgorithm: string;
+  /** rewrap's own schemes for its two steps. */
+  decryptPaddingScheme: string;
+  encryptPaddingScheme: string;
   /** Set when the item is already known to fail (Vault fills Error before touching the key). */
   error?: string;
   decodedPlaintext?: Buffer;
@@ -28,13 +36,18 @@ export type CipherMode = "encrypt" | "decrypt" | "rewrap";
 
 /**
  * The request's items: batch_input when present, else the single request
- * built from the top-level fields; null `batch` tells the two apart.
+ * built from the top-level fields; null `batch` tells the two apart. A long
+ * batch is read in time slices (util/time-slice.ts) so that other requests
+ * are served between them.
  */
-export function readCipherItems(d: FieldData, mode: CipherMode): { items: CipherItem[]; batch: boolean } {
+export async function readCipherItems(
+  d: FieldData,
+  mode: CipherMode,
+): Promise<{ items: CipherItem[]; batch: boolean }> {
   const raw = batchItems(d);
   if (raw !== null) {
     const errors: string[] = [];
-    const items = raw.map((item, i): CipherItem => {
+    const items = await mapInSlices(raw, (item, i): CipherItem => {
       if (mode === "encrypt" && !Object.hasOwn(item, "plaintext")) {
         errors.push(`'[${i}].plaintext' missing plaintext to encrypt`);
       }
@@ -49,7 +62,10 @@ export function readCipherItems(d: FieldData, mode: CipherMode): { items: Cipher
         keyVersion: itemInt(item, i, "key_version", errors),
         associatedData: itemString(item, i, "associated_data", errors),
         reference: itemString(item, i, "reference", errors),
-        paddingScheme: itemString(item, i, "padding_scheme", errors),
+        paddingScheme: mode === "rewrap" ? "" : itemString(item, i, "padding_scheme", errors),
+        hashAlgorithm: mode === "rewrap" ? "" : itemString(item, i, "hash_algorithm", errors),
+        decryptPaddingScheme: mode === "rewrap" ? itemString(item, i, "decrypt_padding_scheme", errors) : "",
+        encryptPaddingScheme: mode === "rewrap" ? itemString(item, i, "encrypt_padding_scheme", errors) : "",
         iv: itemString(item, i, "iv", errors),
       };
     });
@@ -67,6 +83,9 @@ export function readCipherItems(d: FieldData, mode: CipherMode): { items: Cipher
     reference: "",
     paddingScheme: has("padding_scheme") ? d.get<"string">("padding_scheme") : "",
     iv: has("iv") ? d.get<"string">("iv") : "",
+    hashAlgorithm: has("hash_algorithm") ? d.get<"string">("hash_algorithm") : "",
+    decryptPaddingScheme: has("decrypt_padding_scheme") ? d.get<"string">("decrypt_padding_scheme") : "",
+    encryptPaddingScheme: has("encrypt_padding_scheme") ? d.get<"string">("encrypt_padding_scheme") : "",
   };
   if (mode === "encrypt") {
     const [plaintext, given] = d.getOk("plaintext");
@@ -82,8 +101,11 @@ export function readCipherItems(d: FieldData, mode: CipherMode): { items: Cipher
 /**
  * Vault's first pass over the items: context all-or-none, then base64 of the
  * plaintext (encrypt), context and nonce. Failures are recorded on the item.
+ * Time-sliced as readCipherItems.
  */
-export function predecodeItems(items: CipherItem[], mode: CipherMode): void {
+export async function predecodeItems(items: CipherItem[], mode: CipherMode): Promise<void> {
+  // Only a batch long enough to need slicing pays for reading the clock.
+  const slice = items.length > 32 ? new TimeSlice() : null;
   const contextSet = items[0]?.context !== "";
   for (const item of items) {
     if ((item.context === "") === contextSet) {
@@ -91,6 +113,7 @@ export function predecodeItems(items: CipherItem[], mode: CipherMode): void {
     }
   }
   for (const item of items) {
+    if (slice?.due()) await slice.yield();
     if (mode === "encrypt") {
       const plaintext = decodeStdBase64(item.plaintext);
       if (plaintext === null) {
@@ -121,13 +144,35 @@ export function predecodeItems(items: CipherItem[], mode: CipherMode): void {
   }
 }
 
-/** The cipher options of one item for a key of `type`, with Vault's per-item messages. */
-export function itemOptions(item: CipherItem, index: number, type: KeyType): CipherOptions {
+/**
+ * The cipher options of one item for a key of `type`. A string is the item's
+ * error as Vault records it for a bad padding scheme, hash algorithm or
+ * associated data on a key that takes none: on the item only, without
+ * counting as a failure of the batch (Vault's handlers `continue` before
+ * setting userErrorInBatch). A bad base64 associated data throws: Vault
+ * finds it inside EncryptWithFactory, where it does count.
+ */
+export function itemOptions(
+  item: CipherItem,
+  index: number,
+  type: KeyType,
+  padding: { field: string; value: string } = { field: "padding_scheme", value: item.paddingScheme },
+  withAssociatedData = true,
+): CipherOptions | string {
   const opts: CipherOptions = { context: item.decodedContext, nonce: item.decodedNonce };
-  if (item.paddingScheme !== "") opts.paddingScheme = parsePaddingScheme(type, item.paddingScheme, index);
-  if (item.associatedData !== "") {
+  if (padding.value !== "") {
+    const scheme = paddingSchemeArg(type, padding.value);
+    if (typeof scheme !== "object") return `'[${index}].${padding.field}' invalid: ${scheme}`;
+    opts.paddingScheme = scheme.scheme;
+  }
+  if (withAssociatedData && item.hashAlgorithm !== "") {
+    const hash = hashAlgorithmArg(type, item.hashAlgorithm);
+    if (typeof hash !== "object") return `'[${index}].hash_algorithm' invalid: ${hash}`;
+    opts.oaepHash = hash.hash;
+  }
+  if (withAssociatedData && item.associatedData !== "") {
     if (!associatedDataSupported(type)) {
-      throw userError(`'[${index}].associated_data' provided for non-AEAD cipher suite ${type}`);
+      return `'[${index}].associated_data' provided for non-AEAD cipher suite ${type}`;
     }
     const aad = decodeStdBase64(item.associatedData);
     if (aad === null) {
@@ -145,10 +190,36 @@ export function itemOptions(item: CipherItem, index: number, type: KeyType): Cip
   return opts;
 }
 
-function parsePaddingScheme(type: KeyType, raw: string, index: number): PaddingScheme {
-  if (!type.startsWith("rsa-")) {
-    throw userError(`'[${index}].padding_scheme' invalid: unsupported key type ${type} for padding scheme`);
-  }
-  if (raw === "oaep" || raw === "pkcs1v15") return raw;
-  throw userError(`'[${index}].padding_scheme' invalid: unknown padding scheme ${raw}`);
+/**
+ * transit parsePaddingSchemeArg: keysutil.ParsePaddingScheme first, then the
+ * key type. The error text on failure.
+ */
+export function paddingSchemeArg(type: KeyType, raw: string): { scheme: PaddingScheme } | string {
+  if (raw !== "oaep" && raw !== "pkcs1v15") return `unknown padding scheme: ${raw}`;
+  if (!type.startsWith("rsa-")) return `unsupported key type ${type} for padding scheme`;
+  return { scheme: raw };
+}
+
+/**
+ * transit parseHashAlgorithmArg (RSA OAEP's hash): keysutil.HashTypeMap's
+ * names, then the key type; "none" keeps the default SHA-256.
+ */
+export function hashAlgorithmArg(type: KeyType, raw: string): { hash: DigestName | undefined } | string {
+  if (!isHashName(raw)) return "unknown hash algorithm";
+  if (!type.startsWith("rsa-")) return `unsupported key type ${type} for hash algorithm`;
+  return { hash: raw === "none" ? undefined : raw };
+}
+
+/** transit ErrNonceNotAllowed. */
+export const ERR_NONCE_NOT_ALLOWED = "provided nonce not allowed for this key";
+
+/** Only convergent version 1 keys take a caller's nonce. */
+export function nonceAllowed(ring: Keyring): boolean {
+  return (
+    ring.type !== "rsa-2048" &&
+    ring.type !== "rsa-3072" &&
+    ring.type !== "rsa-4096" &&
+    ring.convergentEncryption &&
+    ring.convergentVersion === 1
+  );
 }

@@ -39,6 +39,8 @@ export function formatKeyring(ring: Keyring, context?: Uint8Array): LogicalRespo
     supports_derivation: derivationSupported(ring.type),
     auto_rotate_period: ring.autoRotatePeriod,
     imported_key: ring.imported,
+    // OpenBao's field; Vault has no soft delete and its clients ignore the extra field.
+    soft_deleted: ring.softDeleted === true,
   };
   if (ring.keySize !== 0) data["key_size"] = ring.keySize;
   if (ring.imported) data["imported_key_allow_rotation"] = ring.allowImportedKeyRotation;

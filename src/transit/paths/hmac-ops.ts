@@ -9,12 +9,13 @@ import type { FieldData } from "../../framework/fields.ts";
 import type { LogicalRequest, LogicalResponse } from "../../framework/request.ts";
 import { base64ErrorMessage, decodeStdBase64 } from "../../util/base64.ts";
 import { type DigestName, isHashName } from "../keyring/hashes.ts";
-import type { Keyring } from "../keyring/keyring.ts";
+import { type Keyring, refuseSoftDeleted } from "../keyring/keyring.ts";
 import type { TransitState } from "../state.ts";
 import { type BatchItem, batchItems, itemString, throwBatchDecodeErrors } from "./batch.ts";
 
 /** keysutil Policy.HMACKey, with its messages. */
 export function hmacKeyOf(ring: Keyring, version: number): Uint8Array {
+  refuseSoftDeleted(ring);
   if (version < 0) throw invalidRequest("key version does not exist (cannot be negative)");
   if (version > ring.latestVersion) {
     throw invalidRequest(`key version does not exist; latest key version is ${ring.latestVersion}`);
@@ -129,7 +130,20 @@ export async function hmacVerify(
     return { valid: constantTimeEqual(actual, expected) };
   });
 
-  if (parsed !== null) {
+  return hmacResponse(parsed !== null, items, results, (only) => ({ valid: only.valid === true }));
+}
+
+/**
+ * The answer of hmac/ and verify/: batch results (always 200, each with its
+ * reference), or the single item's data, its error a 400.
+ */
+export function hmacResponse(
+  batch: boolean,
+  items: BatchItem[],
+  results: HmacResult[],
+  single: (only: HmacResult) => Record<string, unknown>,
+): LogicalResponse {
+  if (batch) {
     return {
       data: {
         batch_results: results.map((r, i) =>
@@ -140,5 +154,5 @@ export async function hmacVerify(
   }
   const only = results[0] ?? {};
   if (only.error !== undefined) throw invalidRequest(only.error);
-  return { data: { valid: only.valid === true } };
+  return { data: single(only) };
 }

@@ -1,7 +1,7 @@
-import { invalidRequest } from "../../framework/errors.ts";
+import { goError, invalidRequest } from "../../framework/errors.ts";
 import { genericNameRegex, type PathDefinition } from "../../framework/path.ts";
 import { KeyTypeNumberError } from "../keyring/backup-numbering.ts";
-import { cloneKeyring } from "../keyring/keyring.ts";
+import { cloneKeyring, refuseSoftDeleted } from "../keyring/keyring.ts";
 import { toVaultBackup } from "../keyring/vault-json.ts";
 import type { TransitState } from "../state.ts";
 
@@ -20,11 +20,11 @@ export function pathBackup(t: TransitState): PathDefinition {
         const name = d.get<"string">("name");
         return t.keyrings.exclusive(name, async () => {
           const ring = await t.keyrings.get(req.storage, name);
-          // Vault answers these three with 500; they are the caller's mistakes.
-          if (ring === null) throw invalidRequest(`key "${name}" not found`);
-          if (!ring.exportable) throw invalidRequest("exporting is disallowed on the policy");
-          if (!ring.allowPlaintextBackup)
-            throw invalidRequest("plaintext backup is disallowed on the policy");
+          // Plain errors in Vault (LockManager.BackupPolicy, Policy.Backup): 500.
+          if (ring === null) throw goError(`key "${name}" not found`);
+          refuseSoftDeleted(ring);
+          if (!ring.exportable) throw goError("exporting is disallowed on the policy");
+          if (!ring.allowPlaintextBackup) throw goError("plaintext backup is disallowed on the policy");
           const next = cloneKeyring(ring);
           next.backupInfo = { time: new Date(t.now()).toISOString(), version: ring.latestVersion };
           let backup: string;

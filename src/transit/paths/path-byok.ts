@@ -1,5 +1,5 @@
 import { byokWrap } from "../../crypto/keywrap.ts";
-import { invalidRequest } from "../../framework/errors.ts";
+import { goError, internalError, invalidRequest, LogicalError } from "../../framework/errors.ts";
 import { genericNameRegex, optionalParamRegex, type PathDefinition } from "../../framework/path.ts";
 import { encodeStdBase64 } from "../../util/base64.ts";
 import { privateKeyMissing, publicKeyObject } from "../keyring/asymmetric.ts";
@@ -7,7 +7,7 @@ import { parseHashFn } from "../keyring/byok-hash.ts";
 import { exportVersions } from "../keyring/export-versions.ts";
 import { privatePkcs8 } from "../keyring/key-encodings.ts";
 import { isRsa, isSymmetric, signingSupported } from "../keyring/key-types.ts";
-import type { Keyring, KeyVersion } from "../keyring/keyring.ts";
+import { ERR_SOFT_DELETED, type Keyring, type KeyVersion } from "../keyring/keyring.ts";
 import type { TransitState } from "../state.ts";
 
 /**
@@ -17,26 +17,36 @@ import type { TransitState } from "../state.ts";
  * asymmetric ones as PKCS #8 (x509.MarshalPKCS8PrivateKey).
  */
 function byokExportKey(dst: Keyring, src: Keyring, entry: KeyVersion, hashName: string): string {
-  const hash = parseHashFn(hashName);
-  // Policy.WrapKey(0, ...): the destination's latest version. Vault's plain errors (500) here
-  // name the caller's choice of destination key: 400.
+  // getBYOKExportKey and Policy.WrapKey(0, ...) (the destination's latest version) return
+  // plain errors: 500 in Vault, so here too.
+  const hash = goParseHashFn(hashName);
   if (!signingSupported(dst.type)) {
-    throw invalidRequest(`message signing not supported for key type ${dst.type}`);
+    throw goError(`message signing not supported for key type ${dst.type}`);
   }
   const wrapping = dst.versions.get(dst.latestVersion);
-  if (wrapping === undefined) throw invalidRequest("no such key version");
+  if (wrapping === undefined) throw goError("no such key version");
   const pub = isRsa(dst.type) ? publicKeyObject(wrapping) : null;
-  if (pub === null) throw invalidRequest("unsupported key type in use; must be a rsa key");
+  if (pub === null) throw goError("unsupported key type in use; must be a rsa key");
   let target: Uint8Array;
   if (isSymmetric(src.type) || src.type === "hmac") {
-    if (entry.key === undefined) throw invalidRequest("key version has no key material");
+    if (entry.key === undefined) throw goError("key version has no key material");
     target = entry.key;
   } else {
-    // Vault dereferences the absent private key of a public-key-only import (a panic).
+    // Vault dereferences the absent private key of a public-key-only import (a panic): a 400
+    // naming the cause instead.
     if (privateKeyMissing(entry)) throw invalidRequest("private key not imported for key version selected");
     target = privatePkcs8(src.type, entry);
   }
   return encodeStdBase64(byokWrap(pub.export({ format: "der", type: "spki" }), target, hash));
+}
+
+/** parseHashFn as getBYOKExportKey calls it: its error is a plain one (500). */
+function goParseHashFn(name: string): ReturnType<typeof parseHashFn> {
+  try {
+    return parseHashFn(name);
+  } catch (e) {
+    throw e instanceof LogicalError ? goError(e.message) : e;
+  }
 }
 
 /** byok-export/:destination/:source(/:version) (transit path_byok.go). */
@@ -65,12 +75,15 @@ export function pathByokExport(t: TransitState): PathDefinition {
     },
     operations: {
       read: async (req, d) => {
-        // Vault answers the two unknown keys with plain errors (500); they are the caller's.
+        // Vault answers the two unknown keys with plain errors: 500.
         const dst = await t.keyrings.get(req.storage, d.get<"string">("destination"));
-        if (dst === null) throw invalidRequest("no such destination key to export to");
+        if (dst === null) throw goError("no such destination key to export to");
+        // OpenBao answers these with plain errors (500).
+        if (dst.softDeleted === true) throw internalError(`for destination key: ${ERR_SOFT_DELETED}`);
         const src = await t.keyrings.get(req.storage, d.get<"string">("source"));
-        if (src === null) throw invalidRequest("no such source key for export");
+        if (src === null) throw goError("no such source key for export");
         if (!src.exportable) throw invalidRequest("key is not exportable");
+        if (src.softDeleted === true) throw internalError(`for source key: ${ERR_SOFT_DELETED}`);
         const hash = d.get<"string">("hash");
         const keys: Record<string, string> = {};
         for (const v of exportVersions(src, d.get<"string">("version"))) {

@@ -1,8 +1,11 @@
-import { invalidRequest } from "../../framework/errors.ts";
+import { goError, invalidRequest } from "../../framework/errors.ts";
 import type { OperationHandler, PathDefinition } from "../../framework/path.ts";
 import { CONFIG_CACHE_PATH, jsonEntry, MIN_CACHE_SIZE, type TransitState } from "../state.ts";
 
-export function pathCacheConfig(t: TransitState): PathDefinition {
+export function pathCacheConfig(
+  t: TransitState,
+  cachingDisabled: () => Promise<boolean> = async () => false,
+): PathDefinition {
   const write: OperationHandler = async (req, d) => {
     const size = d.get<"int">("size");
     if (size !== 0 && size < MIN_CACHE_SIZE)
@@ -22,6 +25,8 @@ export function pathCacheConfig(t: TransitState): PathDefinition {
     },
     operations: {
       read: async (req) => {
+        // A plain error in Vault's pathCacheConfigRead: 500.
+        if (await cachingDisabled()) throw goError("caching is disabled for this transit mount");
         const stored = await t.readCacheSize(req.storage);
         if (stored !== t.keyrings.cacheSize) t.keyrings.setCacheSize(stored);
         return { data: { size: stored } };

@@ -7,7 +7,7 @@ import type { LogicalRequest, LogicalResponse } from "../../framework/request.ts
 import { decodeStdBase64, encodeStdBase64 } from "../../util/base64.ts";
 import { keyEntry } from "../keyring/derive.ts";
 import { isCmac } from "../keyring/key-types.ts";
-import { type Keyring, versionPrefix } from "../keyring/keyring.ts";
+import { type Keyring, refuseSoftDeleted, versionPrefix } from "../keyring/keyring.ts";
 import { encryptionVersion, parseVersioned } from "../keyring/symmetric.ts";
 import type { TransitState } from "../state.ts";
 import { batchItems } from "./batch.ts";
@@ -137,6 +137,7 @@ async function cmacRing(t: TransitState, req: LogicalRequest, name: string): Pro
   if (name.trim() === "") throw invalidRequest("name parameter must be provided");
   const ring = await t.keyrings.get(req.storage, name);
   if (ring === null) throw invalidRequest("encryption key not found");
+  refuseSoftDeleted(ring);
   if (!isCmac(ring.type))
     throw invalidRequest(`key ${ring.name} is not a supported CMAC key type: ${ring.type}`);
   return ring;

@@ -12,10 +12,14 @@ export function pathConfigKeys(t: TransitState): PathDefinition {
     },
     operations: {
       update: async (req, d) => {
+        // As Vault's pathConfigKeysWrite: the field's value (false when absent) replaces the
+        // stored one, and storage is written only when that changes it.
         const config = await t.readKeysConfig(req.storage);
-        const [raw, given] = d.getOk("disable_upsert");
-        if (given) config.disable_upsert = raw as boolean;
-        await req.storage.put(jsonEntry(CONFIG_KEYS_PATH, config));
+        const disableUpsert = d.get<"bool">("disable_upsert");
+        if (config.disable_upsert !== disableUpsert) {
+          config.disable_upsert = disableUpsert;
+          await req.storage.put(jsonEntry(CONFIG_KEYS_PATH, config));
+        }
         return { data: { ...config } };
       },
       read: async (req) => ({ data: { ...(await t.readKeysConfig(req.storage)) } }),

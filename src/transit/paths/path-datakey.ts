@@ -1,10 +1,11 @@
 import { randomBytes } from "../../crypto/hash.ts";
-import { invalidRequest } from "../../framework/errors.ts";
+import { goError, invalidRequest } from "../../framework/errors.ts";
 import { genericNameRegex, type PathDefinition } from "../../framework/path.ts";
 import { decodeStdBase64, encodeStdBase64 } from "../../util/base64.ts";
 import { associatedDataSupported } from "../keyring/key-types.ts";
 import { type CipherOptions, encrypt, encryptionVersion } from "../keyring/symmetric.ts";
 import type { TransitState } from "../state.ts";
+import { ERR_NONCE_NOT_ALLOWED, nonceAllowed, paddingSchemeArg } from "./cipher-items.ts";
 
 export function pathDatakey(t: TransitState): PathDefinition {
   return {
@@ -45,12 +46,10 @@ export function pathDatakey(t: TransitState): PathDefinition {
     },
     operations: {
       update: async (req, d) => {
-        const name = d.get<"string">("name");
-        const version = d.get<"int">("key_version");
-        const mode = d.get<"string">("plaintext");
-        if (mode !== "plaintext" && mode !== "wrapped")
-          throw invalidRequest("Invalid path, must be 'plaintext' or 'wrapped'");
+        // getDataKeyParams first: context, nonce and bits are checked before the path's mode
+        // and before the key is looked up, as in Vault.
         const opts: CipherOptions = {};
+        const version = d.get<"int">("key_version");
         const contextRaw = d.get<"string">("context");
         if (contextRaw !== "") {
           const ctx = decodeStdBase64(contextRaw);
@@ -63,18 +62,18 @@ export function pathDatakey(t: TransitState): PathDefinition {
           if (nonce === null) throw invalidRequest("failed to base64-decode nonce");
           opts.nonce = nonce;
         }
-        const ring = await t.keyrings.get(req.storage, name);
-        if (ring === null) throw invalidRequest("encryption key not found");
         const bits = d.get<"int">("bits");
         if (bits !== 128 && bits !== 256 && bits !== 512) throw invalidRequest("invalid bit length");
-        const padding = d.get<"string">("padding_scheme");
-        if (padding !== "") {
-          if (!ring.type.startsWith("rsa-") || (padding !== "oaep" && padding !== "pkcs1v15")) {
-            throw invalidRequest(
-              `padding_scheme argument invalid: unsupported padding scheme ${padding} for key type ${ring.type}`,
-            );
-          }
-          opts.paddingScheme = padding;
+        const mode = d.get<"string">("plaintext");
+        if (mode !== "plaintext" && mode !== "wrapped")
+          throw invalidRequest("Invalid path, must be 'plaintext' or 'wrapped'");
+        const ring = await t.keyrings.get(req.storage, d.get<"string">("name"));
+        if (ring === null) throw invalidRequest("encryption key not found");
+        const [padding, paddingGiven] = d.getOk("padding_scheme");
+        if (paddingGiven) {
+          const scheme = paddingSchemeArg(ring.type, padding as string);
+          if (typeof scheme !== "object") throw invalidRequest(`padding_scheme argument invalid: ${scheme}`);
+          opts.paddingScheme = scheme.scheme;
         }
         const aadRaw = d.get<"string">("associated_data");
         if (aadRaw !== "") {
@@ -84,6 +83,10 @@ export function pathDatakey(t: TransitState): PathDefinition {
           const aad = decodeStdBase64(aadRaw);
           if (aad === null) throw invalidRequest("failed to base64-decode associated_data");
           opts.associatedData = aad;
+        }
+        // A plain error in Vault (ErrNonceNotAllowed returned as is): 500.
+        if (opts.nonce !== undefined && opts.nonce.length > 0 && !nonceAllowed(ring)) {
+          throw goError(ERR_NONCE_NOT_ALLOWED);
         }
         const newKey = randomBytes(bits / 8);
         const ciphertext = encrypt(ring, version, newKey, opts);

@@ -3,6 +3,7 @@ import type { FieldData } from "../../framework/fields.ts";
 import { genericNameRegex, type PathDefinition } from "../../framework/path.ts";
 import type { LogicalRequest, LogicalResponse } from "../../framework/request.ts";
 import { encodeStdBase64 } from "../../util/base64.ts";
+import { mapInSlices } from "../../util/time-slice.ts";
 import { decrypt } from "../keyring/symmetric.ts";
 import type { TransitState } from "../state.ts";
 import { type BatchOutcome, batchResponse, failItem, singleItemError } from "./batch.ts";
@@ -31,6 +32,11 @@ export function pathDecrypt(t: TransitState): PathDefinition {
         description:
           "The padding scheme to use for decrypt. Valid schemes are oaep and pkcs1v15. Defaults to oaep.",
       },
+      hash_algorithm: {
+        type: "string",
+        description:
+          "The hash algorithm of RSA OAEP (sha1, sha2-224, sha2-256, sha2-384, sha2-512). Only for RSA keys; defaults to sha2-256.",
+      },
       partial_failure_response_code: {
         type: "int",
         description:
@@ -55,23 +61,26 @@ export function pathDecrypt(t: TransitState): PathDefinition {
 }
 
 async function decryptHandler(t: TransitState, req: LogicalRequest, d: FieldData): Promise<LogicalResponse> {
-  const { items, batch } = readCipherItems(d, "decrypt");
-  predecodeItems(items, "decrypt");
+  const { items, batch } = await readCipherItems(d, "decrypt");
+  await predecodeItems(items, "decrypt");
   const ring = await t.keyrings.get(req.storage, d.get<"string">("name"));
   if (ring === null) throw invalidRequest("encryption key not found");
 
   const outcome: BatchOutcome = { successes: false, userErrors: false, internalErrors: false };
-  const results = items.map((item, i) => {
+  const results = await mapInSlices(items, (item, i) => {
     const result: Record<string, unknown> = {};
     if (item.error !== undefined) {
       outcome.userErrors = true;
       result["error"] = item.error;
     } else {
       try {
-        result["plaintext"] = encodeStdBase64(
-          decrypt(ring, item.ciphertext, itemOptions(item, i, ring.type)),
-        );
-        outcome.successes = true;
+        const opts = itemOptions(item, i, ring.type);
+        if (typeof opts === "string") {
+          result["error"] = opts;
+        } else {
+          result["plaintext"] = encodeStdBase64(decrypt(ring, item.ciphertext, opts));
+          outcome.successes = true;
+        }
       } catch (e) {
         result["error"] = failItem(outcome, e);
       }

@@ -7,18 +7,26 @@ import {
   type LogicalRequest,
   type LogicalResponse,
 } from "../../framework/request.ts";
+import { mapInSlices } from "../../util/time-slice.ts";
 import type { KeyType } from "../keyring/key-types.ts";
 import type { Keyring } from "../keyring/keyring.ts";
 import { encrypt, encryptionVersion } from "../keyring/symmetric.ts";
 import { upsertKey } from "../keyring/upsert.ts";
 import type { TransitState } from "../state.ts";
 import { type BatchOutcome, batchResponse, failItem, singleItemError } from "./batch.ts";
-import { itemOptions, predecodeItems, readCipherItems } from "./cipher-items.ts";
+import {
+  ERR_NONCE_NOT_ALLOWED,
+  itemOptions,
+  nonceAllowed,
+  predecodeItems,
+  readCipherItems,
+} from "./cipher-items.ts";
 
 const UPSERT_TYPES: Record<string, KeyType | "unsupported"> = {
   "aes128-gcm96": "aes128-gcm96",
   "aes256-gcm96": "aes256-gcm96",
   "chacha20-poly1305": "chacha20-poly1305",
+  "xchacha20-poly1305": "xchacha20-poly1305",
   "rsa-2048": "rsa-2048",
   "rsa-3072": "rsa-3072",
   "rsa-4096": "rsa-4096",
@@ -63,6 +71,11 @@ export function pathEncrypt(t: TransitState): PathDefinition {
         description:
           "The padding scheme to use for encrypt. Valid schemes are oaep and pkcs1v15. Defaults to oaep.",
       },
+      hash_algorithm: {
+        type: "string",
+        description:
+          "The hash algorithm of RSA OAEP (sha1, sha2-224, sha2-256, sha2-384, sha2-512). Only for RSA keys; defaults to sha2-256.",
+      },
       partial_failure_response_code: {
         type: "int",
         description:
@@ -97,8 +110,8 @@ export function pathEncrypt(t: TransitState): PathDefinition {
 
 async function encryptHandler(t: TransitState, req: LogicalRequest, d: FieldData): Promise<LogicalResponse> {
   const name = d.get<"string">("name");
-  const { items, batch } = readCipherItems(d, "encrypt");
-  predecodeItems(items, "encrypt");
+  const { items, batch } = await readCipherItems(d, "encrypt");
+  await predecodeItems(items, "encrypt");
   const contextSet = items[0]?.context !== "";
 
   let ring: Keyring | null;
@@ -137,19 +150,23 @@ async function encryptHandler(t: TransitState, req: LogicalRequest, d: FieldData
   if (ring === null) throw invalidRequest("encryption key not found");
 
   const outcome: BatchOutcome = { successes: false, userErrors: false, internalErrors: false };
-  const results = items.map((item, i) => {
+  const results = await mapInSlices(items, (item, i) => {
     const result: Record<string, unknown> = {};
     if (item.error !== undefined) {
       outcome.userErrors = true;
       result["error"] = item.error;
     } else {
       try {
-        if (item.nonce !== "" && !nonceAllowed(ring))
-          throw invalidRequest("provided nonce not allowed for this key");
-        const plaintext = item.decodedPlaintext ?? Buffer.alloc(0);
-        result["ciphertext"] = encrypt(ring, item.keyVersion, plaintext, itemOptions(item, i, ring.type));
-        result["key_version"] = encryptionVersion(ring, item.keyVersion);
-        outcome.successes = true;
+        if (item.nonce !== "" && !nonceAllowed(ring)) throw invalidRequest(ERR_NONCE_NOT_ALLOWED);
+        const opts = itemOptions(item, i, ring.type);
+        if (typeof opts === "string") {
+          result["error"] = opts;
+        } else {
+          const plaintext = item.decodedPlaintext ?? Buffer.alloc(0);
+          result["ciphertext"] = encrypt(ring, item.keyVersion, plaintext, opts);
+          result["key_version"] = encryptionVersion(ring, item.keyVersion);
+          outcome.successes = true;
+        }
       } catch (e) {
         result["error"] = failItem(outcome, e);
       }
@@ -173,15 +190,4 @@ async function encryptHandler(t: TransitState, req: LogicalRequest, d: FieldData
     );
   }
   return batchResponse(d, resp, outcome);
-}
-
-/** Only convergent version 1 keys take a caller's nonce. */
-function nonceAllowed(ring: Keyring): boolean {
-  return (
-    ring.type !== "rsa-2048" &&
-    ring.type !== "rsa-3072" &&
-    ring.type !== "rsa-4096" &&
-    ring.convergentEncryption &&
-    ring.convergentVersion === 1
-  );
 }

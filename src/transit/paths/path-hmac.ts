@@ -7,9 +7,9 @@ import type { TransitState } from "../state.ts";
 import type { BatchItem } from "./batch.ts";
 import {
   type HmacResult,
-  hmacBatchResult,
   hmacDigest,
   hmacKeyOf,
+  hmacResponse,
   hmacValue,
   readHmacItems,
 } from "./hmac-ops.ts";
@@ -87,16 +87,5 @@ async function hmacWrite(t: TransitState, req: LogicalRequest, d: FieldData): Pr
     return { hmac: `vault:v${version}:${encodeStdBase64(hmacValue(hash, key, input))}` };
   });
 
-  if (parsed !== null) {
-    return {
-      data: {
-        batch_results: results.map((r, i) =>
-          hmacBatchResult({ ...r, reference: String(items[i]?.["reference"] ?? "") }),
-        ),
-      },
-    };
-  }
-  const only = results[0] ?? {};
-  if (only.error !== undefined) throw invalidRequest(only.error);
-  return { data: { hmac: only.hmac } };
+  return hmacResponse(parsed !== null, items, results, (only) => ({ hmac: only.hmac }));
 }

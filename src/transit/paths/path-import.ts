@@ -1,7 +1,7 @@
 import type { HashAlgorithm } from "../../crypto/hash.ts";
 import { aesKeyUnwrapPad, BYOK_ENCRYPTED_KEY_BYTES } from "../../crypto/keywrap.ts";
 import { rsaDecrypt } from "../../crypto/rsa.ts";
-import { invalidRequest } from "../../framework/errors.ts";
+import { goError, invalidRequest } from "../../framework/errors.ts";
 import type { FieldData } from "../../framework/fields.ts";
 import { genericNameRegex, type PathDefinition } from "../../framework/path.ts";
 import type { Storage } from "../../framework/storage.ts";
@@ -34,11 +34,12 @@ import { KEY_POLICY_FIELDS } from "./key-policy-fields.ts";
  * import (no ciphertext can be valid before wrapping_key was read).
  */
 
-/** Types keys/:name/import accepts (Vault CE's list; the CMAC types are Enterprise-only). */
+/** Types keys/:name/import accepts (Vault CE's list and Vault Enterprise's CMAC and CBC types). */
 const IMPORTABLE: ReadonlySet<KeyType> = new Set<KeyType>([
   "aes128-gcm96",
   "aes256-gcm96",
   "chacha20-poly1305",
+  "xchacha20-poly1305",
   "ecdsa-p256",
   "ecdsa-p384",
   "ecdsa-p521",
@@ -89,7 +90,7 @@ async function decryptImportedKey(
   ciphertext: Uint8Array,
   hash: HashAlgorithm,
 ): Promise<Buffer> {
-  if (ciphertext.length <= BYOK_ENCRYPTED_KEY_BYTES) throw invalidRequest("provided ciphertext is too short");
+  if (ciphertext.length <= BYOK_ENCRYPTED_KEY_BYTES) throw goError("provided ciphertext is too short");
   const wrapping = await peekWrappingKey(t.keyrings, storage);
   const entry = wrapping?.versions.get(wrapping.latestVersion);
   // Without a wrapping key nothing can have been wrapped for it: Vault would make
@@ -98,15 +99,15 @@ async function decryptImportedKey(
     entry?.privateKey === undefined
       ? null
       : rsaDecrypt(entry.privateKey, ciphertext.subarray(0, BYOK_ENCRYPTED_KEY_BYTES), "oaep", hash);
-  if (ephemeral === null) throw invalidRequest("crypto/rsa: decryption error");
+  if (ephemeral === null) throw goError("crypto/rsa: decryption error");
   try {
-    if (ephemeral.length !== 32) throw invalidRequest("expected ephemeral AES key to be 256-bit");
+    if (ephemeral.length !== 32) throw goError("expected ephemeral AES key to be 256-bit");
     const wrapped = ciphertext.subarray(BYOK_ENCRYPTED_KEY_BYTES);
-    if (wrapped.length < KWP_MIN_WRAPPED) throw invalidRequest("kwp: wrapped key size too small");
-    if (wrapped.length > KWP_MAX_WRAPPED) throw invalidRequest("kwp: wrapped key size too large");
-    if (wrapped.length % 8 !== 0) throw invalidRequest("kwp: wrapped key size must be a multiple of 8 bytes");
+    if (wrapped.length < KWP_MIN_WRAPPED) throw goError("kwp: wrapped key size too small");
+    if (wrapped.length > KWP_MAX_WRAPPED) throw goError("kwp: wrapped key size too large");
+    if (wrapped.length % 8 !== 0) throw goError("kwp: wrapped key size must be a multiple of 8 bytes");
     const key = aesKeyUnwrapPad(ephemeral, wrapped);
-    if (key === null) throw invalidRequest("kwp: unwrap failed integrity check");
+    if (key === null) throw goError("kwp: unwrap failed integrity check");
     return key;
   } finally {
     ephemeral.fill(0);
@@ -125,14 +126,18 @@ async function extractKey(
     const hash = parseHashFn(d.get<"string">("hash_function"));
     const text = d.get<"string">("ciphertext");
     const ciphertext = decodeStdBase64(text);
-    if (ciphertext === null) throw invalidRequest(base64ErrorMessage(text));
+    if (ciphertext === null) throw goError(base64ErrorMessage(text));
     return decryptImportedKey(t, storage, ciphertext, hash);
   }
-  if (!importPublicKeySupported(type))
-    throw invalidRequest("provided type does not support public_key import");
+  if (!importPublicKeySupported(type)) throw goError("provided type does not support public_key import");
   return Buffer.from(d.get<"string">("public_key"), "utf8");
 }
 
+/**
+ * import and import_version: as in Vault, only an unknown hash function or key
+ * type is a 400; every other failure is a plain Go error there, so a 500 with
+ * the same text here.
+ */
 export function pathImport(t: TransitState): PathDefinition {
   return {
     pattern: `keys/${genericNameRegex("name")}/import$`,
@@ -162,12 +167,12 @@ export function pathImport(t: TransitState): PathDefinition {
       update: async (req, d) => {
         const name = d.get<"string">("name");
         if (Object.hasOwn(d.raw, "convergent_encryption")) {
-          throw invalidRequest("import cannot be used on keys with convergent encryption enabled");
+          throw goError("import cannot be used on keys with convergent encryption enabled");
         }
         const autoRotatePeriod = d.get<"duration_second">("auto_rotate_period");
         const allowRotation = d.get<"bool">("allow_rotation");
         if (autoRotatePeriod > 0 && !allowRotation) {
-          throw invalidRequest("allow_rotation must be set to true if auto-rotation is enabled");
+          throw goError("allow_rotation must be set to true if auto-rotation is enabled");
         }
         const isPrivateKey = isCiphertextSet(d);
         const typeName = d.get<"string">("type");
@@ -175,7 +180,7 @@ export function pathImport(t: TransitState): PathDefinition {
         if (!isKeyType(type) || !IMPORTABLE.has(type)) throw invalidRequest(`unknown key type: ${typeName}`);
         return t.keyrings.exclusive(name, async () => {
           if ((await t.keyrings.get(req.storage, name)) !== null) {
-            throw invalidRequest(
+            throw goError(
               "the import path cannot be used with an existing key; use import-version to rotate an existing imported key",
             );
           }
@@ -199,7 +204,7 @@ export function pathImport(t: TransitState): PathDefinition {
             try {
               next = withImportedKey(ring, key, isPrivateKey);
             } catch (e) {
-              if (e instanceof ImportError) throw invalidRequest(`error importing key: ${e.message}`);
+              if (e instanceof ImportError) throw goError(`error importing key: ${e.message}`);
               throw e;
             }
             await t.keyrings.store(req.storage, next);
@@ -239,15 +244,13 @@ export function pathImportVersion(t: TransitState): PathDefinition {
         return t.keyrings.exclusive(name, async () => {
           const ring = await t.keyrings.get(req.storage, name);
           if (ring === null) {
-            throw invalidRequest(
-              `no key found with name ${name}; to import a new key, use the import/ endpoint`,
-            );
+            throw goError(`no key found with name ${name}; to import a new key, use the import/ endpoint`);
           }
           if (!ring.imported) {
-            throw invalidRequest("the import_version endpoint can only be used with an imported key");
+            throw goError("the import_version endpoint can only be used with an imported key");
           }
           if (ring.convergentEncryption) {
-            throw invalidRequest("import_version cannot be used on keys with convergent encryption enabled");
+            throw goError("import_version cannot be used on keys with convergent encryption enabled");
           }
           const key = await extractKey(t, req.storage, d, ring.type, isPrivateKey);
           try {
@@ -261,7 +264,7 @@ export function pathImportVersion(t: TransitState): PathDefinition {
                 next = withImportedKey(ring, key, isPrivateKey);
               }
             } catch (e) {
-              if (e instanceof ImportError) throw invalidRequest(e.message);
+              if (e instanceof ImportError) throw goError(e.message);
               throw e;
             }
             await t.keyrings.store(req.storage, next);

@@ -1,4 +1,4 @@
-import { invalidRequest } from "../../framework/errors.ts";
+import { goError, invalidRequest } from "../../framework/errors.ts";
 import type { FieldData } from "../../framework/fields.ts";
 import { genericNameRegex, type PathDefinition } from "../../framework/path.ts";
 import {
@@ -18,21 +18,44 @@ import { POLICY_PREFIX } from "../keyring/manager.ts";
 import { hybridConfigFor, parameterSetFor } from "../keyring/pq-keys.ts";
 import { upsertKey } from "../keyring/upsert.ts";
 import type { TransitState } from "../state.ts";
+import { PQC_KEY_FIELDS } from "./enterprise.ts";
 import { formatKeyring } from "./format-key.ts";
 import { KEY_POLICY_FIELDS } from "./key-policy-fields.ts";
 
 export function pathListKeys(): PathDefinition {
   return {
     pattern: "keys/?$",
+    fields: {
+      after: {
+        type: "string",
+        description: "Optional entry to list begin listing after, not required to exist.",
+      },
+      limit: {
+        type: "int",
+        description: "Optional number of entries to return; defaults to all entries.",
+      },
+    },
     operations: {
-      list: async (req) => {
+      list: async (req, d) => {
         const names = await req.storage.list(POLICY_PREFIX);
-        return { data: { keys: names } };
+        return { data: { keys: pageOfKeys(names, d.get<"string">("after"), d.get<"int">("limit")) } };
       },
     },
     helpSynopsis: "Managed named encryption keys",
     helpDescription: "This path is used to list the named keys that are available.",
   };
+}
+
+/**
+ * LIST keys: the key names, without the folders under policy/ (the BYOK
+ * wrapping key lives at policy/import/wrapping-key), as the newest Vault
+ * filters them; then OpenBao's paging (ListPage): names sorted, strictly
+ * after `after`, at most `limit` of them (all when limit <= 0).
+ */
+export function pageOfKeys(names: readonly string[], after: string, limit: number): string[] {
+  let keys = names.filter((n) => !n.endsWith("/")).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (after !== "") keys = keys.filter((n) => n > after);
+  return limit > 0 ? keys.slice(0, limit) : keys;
 }
 
 export function pathKeys(t: TransitState): PathDefinition {
@@ -71,21 +94,7 @@ export function pathKeys(t: TransitState): PathDefinition {
         type: "string",
         description: "The UUID of the managed key to use for this transit key",
       },
-      parameter_set: {
-        type: "string",
-        description:
-          "The parameter set to use. Applies to ML-DSA and SLH-DSA key types. For ML-DSA key types, valid values are 44, 65, or 87.",
-      },
-      hybrid_key_type_pqc: {
-        type: "string",
-        description:
-          "The key type of the post-quantum key to use for hybrid signature schemes. Supported types are: ML-DSA.",
-      },
-      hybrid_key_type_ec: {
-        type: "string",
-        description:
-          "The key type of the elliptic curve key to use for hybrid signature schemes. Supported types are: ecdsa-p256, ecdsa-p384, ecdsa-p521, and ed25519.",
-      },
+      ...PQC_KEY_FIELDS,
     },
     operations: {
       update: (req, d) => createKey(t, req, d),
@@ -110,14 +119,12 @@ async function createKey(t: TransitState, req: LogicalRequest, d: FieldData): Pr
     return errorResponse("auto rotate period must be 0 to disable or at least an hour");
   }
   if (!derived && convergent) return errorResponse("convergent encryption requires derivation to be enabled");
-  if (keyType === "managed_key")
-    throw invalidRequest("managed keys are a Vault Enterprise feature and are not supported");
-  if (!isKeyType(keyType)) throw invalidRequest(`unknown key type ${keyType}`);
-  if (keySize !== 0) {
-    if (keyType !== "hmac") throw invalidRequest(`key_size is not valid for algorithm ${keyType}`);
-    if (keySize < HMAC_MIN_KEY_SIZE || keySize > HMAC_MAX_KEY_SIZE)
-      throw invalidRequest(`invalid key_size ${keySize}`);
+  if (keyType === "managed_key") {
+    // Vault CE: the key_size check, then GetManagedKeyUUID's plain error (500).
+    if (keySize !== 0) throw invalidRequest("key_size is not valid for algorithm managed_key");
+    throw goError("managed keys are supported within enterprise edition only");
   }
+  if (!isKeyType(keyType)) throw invalidRequest(`unknown key type ${keyType}`);
   // Vault's switch: ml-dsa checks its set, hybrid its config (the set is the ML-DSA one).
   const parameterSet = d.get<"string">("parameter_set");
   const pq: { parameterSet?: string; hybridConfig?: ReturnType<typeof hybridConfigFor> } = {};
@@ -129,6 +136,11 @@ async function createKey(t: TransitState, req: LogicalRequest, d: FieldData): Pr
       d.get<"string">("hybrid_key_type_ec"),
     );
     pq.parameterSet = parameterSet;
+  }
+  if (keySize !== 0) {
+    if (keyType !== "hmac") throw invalidRequest(`key_size is not valid for algorithm ${keyType}`);
+    if (keySize < HMAC_MIN_KEY_SIZE || keySize > HMAC_MAX_KEY_SIZE)
+      throw invalidRequest(`invalid key_size ${keySize}`);
   }
   if (derived && !derivationSupported(keyType)) {
     throw invalidRequest(

@@ -1,15 +1,17 @@
-import { invalidRequest } from "../../framework/errors.ts";
+import { goError, invalidRequest } from "../../framework/errors.ts";
 import { optionalParamRegex, type PathDefinition } from "../../framework/path.ts";
-import { BackupFormatError, fromVaultBackup } from "../keyring/vault-json.ts";
+import { BackupFormatError, BackupTypeError, fromVaultBackup } from "../keyring/vault-json.ts";
 import type { TransitState } from "../state.ts";
 
 const KEY_NAME = /^\w(?:[\w.-]*\w)?$/;
 
 /**
- * restore(/:name): a backup in Vault's format becomes a key, under its own
- * name or the one given; an existing key is replaced only with force
- * (keysutil LockManager.RestorePolicy). The whole blob is checked before
- * anything is written.
+ * restore(/:name): a backup written by Vault, OpenBao or this engine (either
+ * engine's key type numbering, told apart by the blob's content; see
+ * keyring/backup-numbering.ts) becomes a key, under its own name or the
+ * one given; an existing key is replaced only with force (keysutil
+ * LockManager.RestorePolicy). The whole blob is checked before anything is
+ * written.
  */
 export function pathRestore(t: TransitState): PathDefinition {
   return {
@@ -34,19 +36,22 @@ export function pathRestore(t: TransitState): PathDefinition {
         const force = d.get<"bool">("force");
         if (backup === "") throw invalidRequest("'backup' must be supplied");
         const requested = d.get<"string">("name");
-        if (requested.includes("/")) throw invalidRequest("key names cannot be paths");
+        // Everything past the empty-backup check is a plain error in Vault (ErrInvalidKeyName,
+        // LockManager.RestorePolicy): 500, as clients expect.
+        if (requested.includes("/")) throw goError("key names cannot be paths");
         let ring: ReturnType<typeof fromVaultBackup>;
         try {
           ring = fromVaultBackup(backup, requested);
         } catch (e) {
-          if (e instanceof BackupFormatError) throw invalidRequest(`invalid backup: ${e.message}`);
+          if (e instanceof BackupTypeError) throw invalidRequest(`invalid backup: ${e.message}`);
+          if (e instanceof BackupFormatError) throw goError(`invalid backup: ${e.message}`);
           throw e;
         }
         const name = ring.name;
-        if (!KEY_NAME.test(name)) throw invalidRequest("key names cannot be paths");
+        if (!KEY_NAME.test(name)) throw goError("key names cannot be paths");
         await t.keyrings.exclusive(name, async () => {
           const existing = await t.keyrings.get(req.storage, name);
-          if (existing !== null && !force) throw invalidRequest(`key "${name}" already exists`);
+          if (existing !== null && !force) throw goError(`key "${name}" already exists`);
           ring.restoreInfo = { time: new Date(t.now()).toISOString(), version: ring.latestVersion };
           await t.keyrings.store(req.storage, ring);
         });

@@ -1,11 +1,19 @@
-import { invalidRequest } from "../../framework/errors.ts";
+import { ErrorKind, invalidRequest, LogicalError } from "../../framework/errors.ts";
 import type { FieldData } from "../../framework/fields.ts";
 import { genericNameRegex, type PathDefinition } from "../../framework/path.ts";
 import type { LogicalRequest, LogicalResponse } from "../../framework/request.ts";
+import { mapInSlices } from "../../util/time-slice.ts";
+import type { Keyring } from "../keyring/keyring.ts";
 import { decrypt, encrypt, encryptionVersion } from "../keyring/symmetric.ts";
 import type { TransitState } from "../state.ts";
-import { type BatchOutcome, batchResponse, failItem, singleItemError } from "./batch.ts";
-import { itemOptions, predecodeItems, readCipherItems } from "./cipher-items.ts";
+import {
+  type CipherItem,
+  ERR_NONCE_NOT_ALLOWED,
+  itemOptions,
+  nonceAllowed,
+  predecodeItems,
+  readCipherItems,
+} from "./cipher-items.ts";
 
 export function pathRewrap(t: TransitState): PathDefinition {
   return {
@@ -46,47 +54,65 @@ export function pathRewrap(t: TransitState): PathDefinition {
   };
 }
 
+/**
+ * As Vault's pathRewrapWrite: each item's own padding schemes, no associated
+ * data, the nonce check before decrypting; an item's failure is recorded on
+ * the item and a batch answers 200 whatever failed, except errors that are
+ * not the caller's (Vault returns them, failing the request with 500).
+ */
 async function rewrapHandler(t: TransitState, req: LogicalRequest, d: FieldData): Promise<LogicalResponse> {
-  const { items, batch } = readCipherItems(d, "rewrap");
-  predecodeItems(items, "rewrap");
+  const { items, batch } = await readCipherItems(d, "rewrap");
+  await predecodeItems(items, "rewrap");
   const ring = await t.keyrings.get(req.storage, d.get<"string">("name"));
   if (ring === null) throw invalidRequest("encryption key not found");
-  const decryptPadding = d.get<"string">("decrypt_padding_scheme");
-  const encryptPadding = d.get<"string">("encrypt_padding_scheme");
 
-  const outcome: BatchOutcome = { successes: false, userErrors: false, internalErrors: false };
-  const results = items.map((item, i) => {
+  const results = await mapInSlices(items, (item, i) => {
     const result: Record<string, unknown> = {};
-    if (item.error !== undefined) {
-      outcome.userErrors = true;
-      result["error"] = item.error;
-    } else {
-      try {
-        const plaintext = decrypt(
-          ring,
-          item.ciphertext,
-          itemOptions({ ...item, paddingScheme: decryptPadding }, i, ring.type),
-        );
-        result["ciphertext"] = encrypt(
-          ring,
-          item.keyVersion,
-          plaintext,
-          itemOptions({ ...item, paddingScheme: encryptPadding }, i, ring.type),
-        );
-        result["key_version"] = encryptionVersion(ring, item.keyVersion);
-        outcome.successes = true;
-      } catch (e) {
-        result["error"] = failItem(outcome, e);
-      }
-    }
+    const error = item.error ?? rewrapItem(ring, item, i, result);
+    if (error !== undefined) result["error"] = error;
     if (batch) result["reference"] = item.reference;
     return result;
   });
 
   if (!batch) {
     const only = results[0] ?? {};
-    if (typeof only["error"] === "string") throw singleItemError(outcome, only["error"]);
+    if (typeof only["error"] === "string") throw invalidRequest(only["error"]);
     return { data: { ciphertext: only["ciphertext"], key_version: only["key_version"] } };
   }
-  return batchResponse(d, { data: { batch_results: results } }, outcome);
+  return { data: { batch_results: results } };
+}
+
+/** One item: fills `result` and returns undefined, or returns the item's error. */
+function rewrapItem(ring: Keyring, item: CipherItem, i: number, result: Record<string, unknown>) {
+  const decryptOpts = itemOptions(
+    item,
+    i,
+    ring.type,
+    { field: "decrypt_padding_scheme", value: item.decryptPaddingScheme },
+    false,
+  );
+  if (typeof decryptOpts === "string") return decryptOpts;
+  if (item.nonce !== "" && !nonceAllowed(ring)) return ERR_NONCE_NOT_ALLOWED;
+  try {
+    const plaintext = decrypt(ring, item.ciphertext, decryptOpts);
+    const encryptOpts = itemOptions(
+      item,
+      i,
+      ring.type,
+      { field: "encrypt_padding_scheme", value: item.encryptPaddingScheme },
+      false,
+    );
+    if (typeof encryptOpts === "string") return encryptOpts;
+    result["ciphertext"] = encrypt(ring, item.keyVersion, plaintext, encryptOpts);
+    result["key_version"] = encryptionVersion(ring, item.keyVersion);
+    return undefined;
+  } catch (e) {
+    if (e instanceof LogicalError && isCallersError(e)) return e.message;
+    throw e;
+  }
+}
+
+/** errutil.UserError and Vault's other 400s; everything else fails the whole request. */
+function isCallersError(e: LogicalError): boolean {
+  return e.kind !== ErrorKind.Internal && e.kind !== ErrorKind.Unknown && e.kind !== ErrorKind.Unrecoverable;
 }

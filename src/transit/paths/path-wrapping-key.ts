@@ -1,7 +1,7 @@
+import { pemEncode } from "../../crypto/keys.ts";
 import { internalError } from "../../framework/errors.ts";
 import type { PathDefinition } from "../../framework/path.ts";
 import { publicKeyObject } from "../keyring/asymmetric.ts";
-import { pemEncode } from "../keyring/key-encodings.ts";
 import { getWrappingKey } from "../keyring/wrapping-key.ts";
 import type { TransitState } from "../state.ts";
 

@@ -31,6 +31,21 @@ export function tempDataDir(prefix = "devhost-e2e-"): { dir: string; cleanup(): 
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+const tracked: (() => void)[] = [];
+
+/** A temporary data directory that removeDataDirs (in afterAll) deletes. */
+export function trackedDataDir(prefix: string): string {
+  const d = tempDataDir(prefix);
+  tracked.push(d.cleanup);
+  return d.dir;
+}
+
+/** Kills every host a test left running and deletes the tracked data directories. */
+export function removeDataDirs(): void {
+  killAllHosts();
+  for (const c of tracked.splice(0)) c();
+}
+
 function killGroup(proc: ChildProcess, signal: NodeJS.Signals): void {
   if (proc.pid === undefined) return;
   try {

@@ -10,6 +10,8 @@
 //
 //	go run keydata.go make   > fixtures.json   (blobs + ciphertexts/signatures made here)
 //	go run keydata.go check  < ours.json       (our blobs + our ciphertexts/signatures, checked here)
+//	go run keydata.go check-openbao < ours.json (our blobs for an OpenBao host, read with OpenBao's
+//	                                             Policy tags from openbao/openbao sdk/helper/keysutil)
 package main
 
 import (
@@ -62,7 +64,8 @@ type HybridKeyConfig struct {
 	ECKeyType  int
 }
 
-type Policy struct {
+// The fields both engines' Policy share, in their order (embedded, so encoding/json flattens them).
+type policyFields struct {
 	Name                     string              `json:"name"`
 	Key                      []byte              `json:"key,omitempty"`
 	KeySize                  int                 `json:"key_size,omitempty"`
@@ -88,8 +91,55 @@ type Policy struct {
 	AutoRotatePeriod         time.Duration       `json:"auto_rotate_period"`
 	Imported                 bool
 	AllowImportedKeyRotation bool
-	ParameterSet             string
-	HybridConfig             HybridKeyConfig
+}
+
+// Vault's Policy: the shared fields, then ParameterSet and HybridConfig.
+type Policy struct {
+	policyFields
+	ParameterSet string
+	HybridConfig HybridKeyConfig
+}
+
+// OpenBao's Policy: Vault's fields up to AllowImportedKeyRotation, then soft_deleted
+// (no ParameterSet, HybridConfig); its KeyType numbers hmac 10.
+type baoPolicy struct {
+	policyFields
+	SoftDeleted bool `json:"soft_deleted"`
+}
+
+type baoKeyData struct {
+	Policy       *baoPolicy    `json:"policy"`
+	ArchivedKeys *archivedKeys `json:"archived_keys"`
+}
+
+// Our blobs written for an OpenBao host: OpenBao's fields exactly, OpenBao's type numbers.
+func checkOpenBao() {
+	var in map[string]string
+	must(json.NewDecoder(os.Stdin).Decode(&in))
+	res := map[string]string{}
+	for _, name := range []string{"aes", "hmac"} {
+		raw, err := base64.StdEncoding.DecodeString(in[name])
+		if err != nil {
+			res[name] = "error: " + err.Error()
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		var kd baoKeyData
+		if err := dec.Decode(&kd); err != nil {
+			res[name] = "error: " + err.Error()
+			continue
+		}
+		res[name] = fmt.Sprintf("type %d", kd.Policy.Type)
+		if name == "hmac" {
+			m := hmac.New(sha256.New, kd.Policy.Keys[strconv.Itoa(kd.Policy.LatestVersion)].Key)
+			m.Write([]byte(in["message"]))
+			if "vault:v1:"+base64.StdEncoding.EncodeToString(m.Sum(nil)) != in["hmac_mac"] {
+				res[name] += ", mac mismatch"
+			}
+		}
+	}
+	must(json.NewEncoder(os.Stdout).Encode(res))
 }
 
 type archivedKeys struct {
@@ -124,12 +174,12 @@ func entryNow(t time.Time) KeyEntry {
 }
 
 func newPolicy(name string, typ int, entries []KeyEntry, minDecryption int) *KeyData {
-	p := &Policy{
+	p := &Policy{policyFields: policyFields{
 		Name: name, Type: typ, Keys: map[string]KeyEntry{}, Exportable: true, AllowPlaintextBackup: true,
 		ConvergentVersion: -1, MinDecryptionVersion: minDecryption, LatestVersion: len(entries),
 		ArchiveVersion: len(entries),
 		BackupInfo:     &BackupInfo{Time: time.Now(), Version: len(entries)},
-	}
+	}}
 	archive := []KeyEntry{{}}
 	for i, e := range entries {
 		v := i + 1
@@ -326,6 +376,10 @@ func check() {
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "check" {
 		check()
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "check-openbao" {
+		checkOpenBao()
 		return
 	}
 	make_()
