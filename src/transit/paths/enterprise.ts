@@ -1,23 +1,14 @@
-import { invalidRequest } from "../../framework/errors.ts";
-import type { FieldData } from "../../framework/fields.ts";
-
 /**
- * Vault Enterprise features this engine does not implement, refused with
- * Vault CE's own texts (transit backend.go ErrCmacEntOnly / ErrPQCEntOnly,
- * path_keys.go's key-type switch) so clients see what Vault CE answers.
+ * Fields Vault's path_keys.go has for the post-quantum key types (parameter_set and the hybrid
+ * parts). The Enterprise key types themselves are served (keyring/pq-keys.ts, path-cmac.ts;
+ * docs/enterprise-types.md), so Vault CE's refusals (ErrCmacEntOnly / ErrPQCEntOnly) are not
+ * answered here; only managed keys remain refused, in path-keys.ts.
  */
-export const ERR_CMAC_ENT_ONLY = "CMAC operations are only available in enterprise versions of Vault";
-export const ERR_PQC_ENT_ONLY = "PQC key types are only available in enterprise versions of Vault";
-
-export const CMAC_KEY_TYPES: ReadonlySet<string> = new Set(["aes128-cmac", "aes256-cmac"]);
-const ML_DSA_PARAMETER_SETS = new Set(["44", "65", "87"]);
-const HYBRID_EC_TYPES = new Set(["ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "ed25519"]);
-
-/** The fields path_keys.go has for PQC keys (Enterprise: CE parses them, then refuses). */
 export const PQC_KEY_FIELDS = {
   parameter_set: {
     type: "string",
-    description: 'The parameter set to use. Applies only to "ml-dsa" and "hybrid" key types.',
+    description:
+      'The parameter set to use. Applies to "ml-dsa", "slh-dsa" and "hybrid" key types. For ML-DSA (and hybrid), valid values are 44, 65, or 87; for SLH-DSA, a FIPS 205 name such as SLH-DSA-SHA2-128f or its short form sha2-128f.',
   },
   hybrid_key_type_pqc: {
     type: "string",
@@ -29,36 +20,3 @@ export const PQC_KEY_FIELDS = {
       'The key type of the elliptic curve key to use when generating a hybrid signature ("ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "ed25519").',
   },
 } as const;
-
-/**
- * pathPolicyWrite for the Enterprise key types, in Vault CE's order: the
- * type's own parameters, key_size, then the refusal. Returns without
- * throwing for every other type.
- */
-export function refuseEnterpriseKeyType(keyType: string, keySize: number, d: FieldData): void {
-  const isCmac = CMAC_KEY_TYPES.has(keyType);
-  if (!isCmac && keyType !== "ml-dsa" && keyType !== "hybrid") return;
-  const parameterSet = d.get<"string">("parameter_set");
-  if (keyType === "ml-dsa" && !ML_DSA_PARAMETER_SETS.has(parameterSet)) {
-    throw invalidRequest(`invalid parameter set ${parameterSet} for key type ${keyType}`);
-  }
-  if (keyType === "hybrid") {
-    const problem = hybridConfigError(
-      d.get<"string">("hybrid_key_type_pqc"),
-      parameterSet,
-      d.get<"string">("hybrid_key_type_ec"),
-    );
-    if (problem !== null) throw invalidRequest(`invalid config for hybrid key: ${problem}`);
-  }
-  if (keySize !== 0) throw invalidRequest(`key_size is not valid for algorithm ${keyType}`);
-  throw invalidRequest(isCmac ? ERR_CMAC_ENT_ONLY : ERR_PQC_ENT_ONLY);
-}
-
-/** getHybridKeyConfig's errors. */
-function hybridConfigError(pqc: string, parameterSet: string, ec: string): string | null {
-  if (pqc !== "ml-dsa") return `invalid PQC key type: ${pqc}`;
-  if (!ML_DSA_PARAMETER_SETS.has(parameterSet))
-    return `invalid parameter set ${parameterSet} for key type ${pqc}`;
-  if (!HYBRID_EC_TYPES.has(ec)) return `invalid key type for hybrid key: ${ec}`;
-  return null;
-}
