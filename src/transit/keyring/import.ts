@@ -8,16 +8,7 @@ import {
   toPublicKeyObject,
 } from "../../crypto/keys.ts";
 import { privateKeyMissing, publicKeyObject } from "./asymmetric.ts";
-import {
-  type EcdsaKeyType,
-  HMAC_MAX_KEY_SIZE,
-  HMAC_MIN_KEY_SIZE,
-  isEcdsa,
-  isRsa,
-  isSymmetric,
-  type KeyType,
-  rsaBits,
-} from "./key-types.ts";
+import * as keyTypes from "./key-types.ts";
 import { cloneKeyring, ERR_SOFT_DELETED, type Keyring, type KeyVersion, nowRfc3339 } from "./keyring.ts";
 
 /**
@@ -34,11 +25,11 @@ import { cloneKeyring, ERR_SOFT_DELETED, type Keyring, type KeyVersion, nowRfc33
 export class ImportError extends Error {}
 
 /** keysutil KeyType.ImportPublicKeySupported. */
-export function importPublicKeySupported(type: KeyType): boolean {
-  return isRsa(type) || isEcdsa(type) || type === "ed25519";
+export function importPublicKeySupported(type: keyTypes.KeyType): boolean {
+  return keyTypes.isRsa(type) || keyTypes.isEcdsa(type) || type === "ed25519";
 }
 
-const CURVE_NAME: Record<EcdsaKeyType, string> = {
+const CURVE_NAME: Record<keyTypes.EcdsaKeyType, string> = {
   "ecdsa-p256": "P-256",
   "ecdsa-p384": "P-384",
   "ecdsa-p521": "P-521",
@@ -114,14 +105,14 @@ function parsePublicPem(text: string): KeyObject {
 }
 
 /** KeyEntry.parseFromKey: fills `entry` from a parsed key after checking it fits the policy's type. */
-function parseFromKey(type: KeyType, key: KeyObject, entry: KeyVersion): void {
+function parseFromKey(type: keyTypes.KeyType, key: KeyObject, entry: KeyVersion): void {
   const wrongType = (): never => {
     throw new ImportError(`invalid key type: expected ${type}, got ${goTypeName(key)}`);
   };
   const kind = key.asymmetricKeyType;
   if (kind === "ec") {
-    if (!isEcdsa(type)) wrongType();
-    const expected = CURVE_NAME[type as EcdsaKeyType];
+    if (!keyTypes.isEcdsa(type)) wrongType();
+    const expected = CURVE_NAME[type as keyTypes.EcdsaKeyType];
     const got = OPENSSL_CURVE[key.asymmetricKeyDetails?.namedCurve ?? ""] ?? "unknown";
     if (got !== expected) throw new ImportError(`invalid curve: expected ${expected}, got ${got}`);
     const pub = toPublicKeyObject(key);
@@ -135,8 +126,8 @@ function parseFromKey(type: KeyType, key: KeyObject, entry: KeyVersion): void {
     if (key.type === "private") entry.key = Buffer.concat([Buffer.from(jwk.d ?? "", "base64url"), pub]);
     entry.formattedPublicKey = pub.toString("base64");
   } else if (kind === "rsa") {
-    if (!isRsa(type)) wrongType();
-    const want = rsaBits(type as Parameters<typeof rsaBits>[0]) / 8;
+    if (!keyTypes.isRsa(type)) wrongType();
+    const want = keyTypes.rsaBits(type as Parameters<typeof keyTypes.rsaBits>[0]) / 8;
     const got = Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
     if (got !== want) throw new ImportError(`invalid key size: expected ${want} bytes, got ${got} bytes`);
     const pub = toPublicKeyObject(key);
@@ -158,14 +149,12 @@ export function importedEntry(ring: Keyring, key: Uint8Array, isPrivateKey: bool
     );
   }
   if (
-    (type === "aes128-gcm96" && key.length !== 16) ||
-    ((type === "aes256-gcm96" || type === "chacha20-poly1305" || type === "xchacha20-poly1305") &&
-      key.length !== 32) ||
-    (type === "hmac" && (key.length < HMAC_MIN_KEY_SIZE || key.length > HMAC_MAX_KEY_SIZE))
+    (keyTypes.isSymmetric(type) && key.length !== keyTypes.symmetricKeySize(type)) ||
+    (type === "hmac" && !keyTypes.isHmacKeySize(key.length))
   ) {
     throw new ImportError(`invalid key size ${key.length} bytes for key type ${type}`);
   }
-  if (isSymmetric(type) || type === "hmac") {
+  if (keyTypes.isSymmetric(type) || type === "hmac") {
     entry.key = Buffer.from(key);
     if (type === "hmac") entry.hmacKey = entry.key;
     return entry;

@@ -8,15 +8,7 @@ import {
   type RsaBits,
 } from "../../crypto/keys.ts";
 import { internalError } from "../../framework/errors.ts";
-import {
-  HMAC_MAX_KEY_SIZE,
-  HMAC_MIN_KEY_SIZE,
-  isEcdsa,
-  isRsa,
-  isSymmetric,
-  type KeyType,
-  rsaBits,
-} from "./key-types.ts";
+import * as keyTypes from "./key-types.ts";
 import { CURRENT_CONVERGENT_VERSION, type Keyring, type KeyVersion, nowRfc3339 } from "./keyring.ts";
 
 const CURVE = { "ecdsa-p256": "p256", "ecdsa-p384": "p384", "ecdsa-p521": "p521" } as const;
@@ -27,13 +19,13 @@ const CURVE = { "ecdsa-p256": "p256", "ecdsa-p384": "p384", "ecdsa-p521": "p521"
  */
 export async function generateKeyVersion(ring: Keyring): Promise<KeyVersion> {
   const entry: KeyVersion = { creationTime: nowRfc3339(), hmacKey: generateSymmetricKey(32) };
-  const type: KeyType = ring.type;
-  if (isSymmetric(type)) {
-    entry.key = generateSymmetricKey(type === "aes128-gcm96" ? 16 : 32);
+  const type: keyTypes.KeyType = ring.type;
+  if (keyTypes.isSymmetric(type)) {
+    entry.key = generateSymmetricKey(keyTypes.symmetricKeySize(type));
   } else if (type === "hmac") {
-    if (ring.keySize < HMAC_MIN_KEY_SIZE || ring.keySize > HMAC_MAX_KEY_SIZE) {
+    if (!keyTypes.isHmacKeySize(ring.keySize)) {
       throw internalError(
-        `invalid key size for HMAC key, must be between ${HMAC_MIN_KEY_SIZE} and ${HMAC_MAX_KEY_SIZE} bytes`,
+        `invalid key size for HMAC key, must be between ${keyTypes.HMAC_MIN_KEY_SIZE} and ${keyTypes.HMAC_MAX_KEY_SIZE} bytes`,
       );
     }
     entry.key = generateHmacKey(ring.keySize);
@@ -42,13 +34,13 @@ export async function generateKeyVersion(ring: Keyring): Promise<KeyVersion> {
     const { privateKey, publicKey } = generateEd25519();
     entry.key = privateKey;
     entry.formattedPublicKey = publicKey.toString("base64");
-  } else if (isEcdsa(type)) {
+  } else if (keyTypes.isEcdsa(type)) {
     const { privateKey, publicKey } = generateEcdsa(CURVE[type]);
     entry.privateKey = privateKey;
     entry.publicKey = publicKey;
     entry.formattedPublicKey = publicKeyPem(publicKey);
-  } else if (isRsa(type)) {
-    const { privateKey, publicKey } = await generateRsa(rsaBits(type) as RsaBits);
+  } else if (keyTypes.isRsa(type)) {
+    const { privateKey, publicKey } = await generateRsa(keyTypes.rsaBits(type) as RsaBits);
     entry.privateKey = privateKey;
     entry.publicKey = publicKey;
   }
