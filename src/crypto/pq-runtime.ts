@@ -12,6 +12,10 @@
  * Node 26 (OpenSSL 3.5) has all of them. Callers pick noble's implementation when a flag is false.
  * `TRANSIT_PQC_FORCE_NOBLE=1` turns every flag off (for tests and bench rows that compare the two
  * paths in one runtime).
+ *
+ * Also here: what ML-DSA and SLH-DSA share around those two paths (raw key import and export, sign
+ * options, the 255-byte context check, noble's hedging, OpenSSL-or-noble signing), so that
+ * mldsa.ts and slhdsa.ts keep only what differs between FIPS 204 and FIPS 205.
  */
 
 import {
