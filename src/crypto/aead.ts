@@ -104,8 +104,11 @@ export function sealTransient(
   return out;
 }
 
-/** Seals into `out`, exactly the sealed length; throws before writing on bad parameters. */
-function sealInto(
+/**
+ * Seals into `out`, exactly the sealed length. Parameters are not checked here: callers check them
+ * first (`seal`, `sealTransient`; xchacha.ts with its HChaCha20 subkey and inner nonce).
+ */
+export function sealInto(
   out: Buffer,
   alg: AeadAlgorithm,
   key: Uint8Array,

@@ -18,7 +18,10 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 export const CBC_IV_BYTES = 16;
 export const CBC_BLOCK = 16;
 
-function cipherName(key: Uint8Array): "aes-128-cbc" | "aes-192-cbc" | "aes-256-cbc" {
+export type CbcCipherName = "aes-128-cbc" | "aes-192-cbc" | "aes-256-cbc";
+
+/** node:crypto's CBC cipher for an AES key's length; `scheme` names the caller in the error (CMAC uses it too). */
+export function cbcCipherName(key: Uint8Array, scheme = "AES-CBC"): CbcCipherName {
   switch (key.length) {
     case 16:
       return "aes-128-cbc";
@@ -27,7 +30,7 @@ function cipherName(key: Uint8Array): "aes-128-cbc" | "aes-192-cbc" | "aes-256-c
     case 32:
       return "aes-256-cbc";
     default:
-      throw new Error("AES-CBC key must be 16, 24 or 32 bytes");
+      throw new Error(`${scheme} key must be 16, 24 or 32 bytes`);
   }
 }
 
@@ -42,13 +45,13 @@ export function cbcGenerateIv(): Uint8Array {
 /** The ciphertext alone (IV not included): a whole number of blocks, at least one. */
 export function cbcEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array): Uint8Array {
   checkIv(iv);
-  const c = createCipheriv(cipherName(key), key, iv);
+  const c = createCipheriv(cbcCipherName(key), key, iv);
   return new Uint8Array(Buffer.concat([c.update(plaintext), c.final()]));
 }
 
 export function cbcDecrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array): Uint8Array {
   checkIv(iv);
-  const name = cipherName(key);
+  const name = cbcCipherName(key);
   if (ciphertext.length === 0 || ciphertext.length % CBC_BLOCK !== 0) throw new Error("invalid ciphertext");
   try {
     const d = createDecipheriv(name, key, iv);

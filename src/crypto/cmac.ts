@@ -12,29 +12,17 @@
  */
 
 import { createCipheriv, timingSafeEqual } from "node:crypto";
+import { type CbcCipherName, cbcCipherName } from "./aes-cbc.ts";
 
 export const CMAC_BLOCK = 16;
 const ZERO_IV = Buffer.alloc(CMAC_BLOCK);
 
 /** A key with its subkeys derived once. */
 export interface CmacKey {
-  readonly cipher: "aes-128-cbc" | "aes-192-cbc" | "aes-256-cbc";
+  readonly cipher: CbcCipherName;
   readonly key: Buffer;
   readonly k1: Buffer;
   readonly k2: Buffer;
-}
-
-function cipherFor(key: Uint8Array): CmacKey["cipher"] {
-  switch (key.length) {
-    case 16:
-      return "aes-128-cbc";
-    case 24:
-      return "aes-192-cbc";
-    case 32:
-      return "aes-256-cbc";
-    default:
-      throw new Error("CMAC key must be 16, 24 or 32 bytes");
-  }
 }
 
 /** dbl() of SP 800-38B section 6.1: shift left by one bit, XOR 0x87 into the last byte on carry. */
@@ -59,7 +47,7 @@ function cbcLastBlock(cipher: CmacKey["cipher"], key: Buffer, parts: readonly Ui
 }
 
 export function cmacKey(key: Uint8Array): CmacKey {
-  const cipher = cipherFor(key);
+  const cipher = cbcCipherName(key, "CMAC");
   const k = Buffer.from(key);
   const l = cbcLastBlock(cipher, k, [ZERO_IV]);
   const k1 = dbl(l);

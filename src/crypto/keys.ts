@@ -156,79 +156,86 @@ export function generateRsaSync(bits: RsaBits): KeyPairDer {
 
 // ---------------------------------------------------------------- key objects
 
-const privateCache = new WeakMap<Uint8Array, KeyObject>();
-const publicCache = new WeakMap<Uint8Array, KeyObject>();
-const edPrivateCache = new WeakMap<Uint8Array, KeyObject>();
-const edPublicCache = new WeakMap<Uint8Array, KeyObject>();
+/**
+ * `make` memoised per byte array, by identity: a keyring's stored keys are parsed once, and an entry
+ * goes with its array. A throwing `make` caches nothing.
+ */
+function memoised<V>(make: (bytes: Uint8Array) => V): (bytes: Uint8Array) => V {
+  const cache = new WeakMap<Uint8Array, V>();
+  return (bytes) => {
+    let v = cache.get(bytes);
+    if (v === undefined) {
+      v = make(bytes);
+      cache.set(bytes, v);
+    }
+    return v;
+  };
+}
 
 function bufferOf(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+const privateKeys = memoised((pkcs8) => {
+  try {
+    return createPrivateKey({ key: bufferOf(pkcs8), format: "der", type: "pkcs8" });
+  } catch {
+    throw new Error("invalid PKCS#8 private key");
+  }
+});
+
 /** The OpenSSL key for a PKCS#8 DER private key (memoised). Throws a generic error on bad DER. */
 export function privateKeyObject(pkcs8: Uint8Array): KeyObject {
-  let k = privateCache.get(pkcs8);
-  if (k === undefined) {
-    try {
-      k = createPrivateKey({ key: bufferOf(pkcs8), format: "der", type: "pkcs8" });
-    } catch {
-      throw new Error("invalid PKCS#8 private key");
-    }
-    privateCache.set(pkcs8, k);
-  }
-  return k;
+  return privateKeys(pkcs8);
 }
+
+const publicKeys = memoised((spki) => {
+  try {
+    return createPublicKey({ key: bufferOf(spki), format: "der", type: "spki" });
+  } catch {
+    throw new Error("invalid SPKI public key");
+  }
+});
 
 /** The OpenSSL key for an SPKI DER public key (memoised). Throws a generic error on bad DER. */
 export function publicKeyObject(spki: Uint8Array): KeyObject {
-  let k = publicCache.get(spki);
-  if (k === undefined) {
-    try {
-      k = createPublicKey({ key: bufferOf(spki), format: "der", type: "spki" });
-    } catch {
-      throw new Error("invalid SPKI public key");
-    }
-    publicCache.set(spki, k);
-  }
-  return k;
+  return publicKeys(spki);
 }
+
+const ed25519PrivateKeys = memoised((privateKey) => {
+  if (privateKey.length !== 64) throw new RangeError("ed25519 private key must be 64 bytes");
+  const b = bufferOf(privateKey);
+  return createPrivateKey({
+    key: {
+      kty: "OKP",
+      crv: "Ed25519",
+      d: b.subarray(0, 32).toString("base64url"),
+      x: b.subarray(32).toString("base64url"),
+    },
+    format: "jwk",
+  });
+});
 
 /** The OpenSSL key for Go's 64-byte Ed25519 private key (memoised). */
 export function ed25519PrivateKeyObject(privateKey: Uint8Array): KeyObject {
-  let k = edPrivateCache.get(privateKey);
-  if (k === undefined) {
-    if (privateKey.length !== 64) throw new RangeError("ed25519 private key must be 64 bytes");
-    const b = bufferOf(privateKey);
-    k = createPrivateKey({
-      key: {
-        kty: "OKP",
-        crv: "Ed25519",
-        d: b.subarray(0, 32).toString("base64url"),
-        x: b.subarray(32).toString("base64url"),
-      },
+  return ed25519PrivateKeys(privateKey);
+}
+
+const ed25519PublicKeys = memoised((publicKey) => {
+  if (publicKey.length !== 32) throw new RangeError("ed25519 public key must be 32 bytes");
+  try {
+    return createPublicKey({
+      key: { kty: "OKP", crv: "Ed25519", x: bufferOf(publicKey).toString("base64url") },
       format: "jwk",
     });
-    edPrivateCache.set(privateKey, k);
+  } catch {
+    throw new Error("invalid ed25519 public key");
   }
-  return k;
-}
+});
 
 /** The OpenSSL key for a 32-byte Ed25519 public key (memoised); throws on a wrong length. */
 export function ed25519PublicKeyObject(publicKey: Uint8Array): KeyObject {
-  let k = edPublicCache.get(publicKey);
-  if (k === undefined) {
-    if (publicKey.length !== 32) throw new RangeError("ed25519 public key must be 32 bytes");
-    try {
-      k = createPublicKey({
-        key: { kty: "OKP", crv: "Ed25519", x: bufferOf(publicKey).toString("base64url") },
-        format: "jwk",
-      });
-    } catch {
-      throw new Error("invalid ed25519 public key");
-    }
-    edPublicCache.set(publicKey, k);
-  }
-  return k;
+  return ed25519PublicKeys(publicKey);
 }
 
 /** The public half of a private KeyObject (or the key itself when it is public). */

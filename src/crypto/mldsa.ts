@@ -22,21 +22,14 @@
 
 import { createPublicKey, type KeyObject, randomBytes } from "node:crypto";
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from "@noble/post-quantum/ml-dsa.js";
-import {
-  type Backend,
-  exportRaw,
-  importRawPrivate,
-  importRawPublic,
-  nodeSignWithContext,
-  nodeVerifyWithContext,
-  opensslHasMlDsa,
-} from "./pq-runtime.ts";
+/** The parts ML-DSA and SLH-DSA share (runtime probe, raw key import, context, hedging). */
+import * as pq from "./pq-runtime.ts";
 
 export const ML_DSA_PARAMETER_SETS = ["44", "65", "87"] as const;
 export type MlDsaParameterSet = (typeof ML_DSA_PARAMETER_SETS)[number];
 
 export const ML_DSA_SEED_BYTES = 32;
-export const ML_DSA_CONTEXT_MAX = 255;
+export const ML_DSA_CONTEXT_MAX = pq.PQ_CONTEXT_MAX;
 
 interface SetInfo {
   readonly noble: typeof ml_dsa44;
@@ -88,37 +81,26 @@ function setInfo(set: MlDsaParameterSet): SetInfo {
 export interface MlDsaPrivateKey {
   readonly set: MlDsaParameterSet;
   readonly publicKey: Uint8Array;
-  readonly backend: Backend;
+  readonly backend: pq.Backend;
   /** noble's expanded secret key (always present: the deterministic path needs it). */
   readonly expanded: Uint8Array;
   /** OpenSSL's key, when the backend is openssl. */
   readonly keyObject: KeyObject | undefined;
 }
 
-export interface MlDsaSignOptions {
-  readonly context?: Uint8Array | undefined;
-  /** FIPS 204 deterministic variant (rnd = 0); hedged when false or absent. */
-  readonly deterministic?: boolean | undefined;
-}
+/** `deterministic`: FIPS 204's deterministic variant (rnd = 0); hedged when false or absent. */
+export type MlDsaSignOptions = pq.PqSignOptions;
 
 /** One implementation of the primitive; `mlDsa` below is the one this process uses. */
 export interface MlDsaImpl {
-  readonly backend: Backend;
+  readonly backend: pq.Backend;
   fromSeed(set: MlDsaParameterSet, seed: Uint8Array): MlDsaPrivateKey;
   sign(key: MlDsaPrivateKey, message: Uint8Array, options?: MlDsaSignOptions): Uint8Array;
-  verify(
-    set: MlDsaParameterSet,
-    publicKey: Uint8Array,
-    message: Uint8Array,
-    signature: Uint8Array,
-    context?: Uint8Array,
-  ): boolean;
+  readonly verify: pq.PqVerify<MlDsaParameterSet>;
 }
 
 function checkContext(context: Uint8Array | undefined): void {
-  if (context !== undefined && context.length > ML_DSA_CONTEXT_MAX) {
-    throw new Error(`ML-DSA context must be at most ${ML_DSA_CONTEXT_MAX} bytes`);
-  }
+  pq.checkPqContext("ML-DSA", context);
 }
 
 function checkSeed(seed: Uint8Array): void {
@@ -131,11 +113,7 @@ function nobleSign(
   options: MlDsaSignOptions | undefined,
 ): Uint8Array {
   checkContext(options?.context);
-  const ctx = options?.context ?? new Uint8Array(0);
-  return setInfo(key.set).noble.sign(message, key.expanded, {
-    context: ctx,
-    extraEntropy: options?.deterministic === true ? false : new Uint8Array(randomBytes(32)),
-  });
+  return setInfo(key.set).noble.sign(message, key.expanded, pq.nobleSignOptions(options, 32));
 }
 
 function wellFormed(info: SetInfo, publicKey: Uint8Array, signature: Uint8Array): boolean {
@@ -154,11 +132,9 @@ export const nobleMlDsa: MlDsaImpl = {
     checkContext(context);
     const info = setInfo(set);
     if (!wellFormed(info, publicKey, signature)) return false;
-    try {
-      return info.noble.verify(signature, message, publicKey, { context: context ?? new Uint8Array(0) });
-    } catch {
-      return false;
-    }
+    return pq.falseOnThrow(() =>
+      info.noble.verify(signature, message, publicKey, { context: context ?? new Uint8Array(0) }),
+    );
   },
 };
 
@@ -167,8 +143,8 @@ export const opensslMlDsa: MlDsaImpl = {
   fromSeed(set, seed) {
     checkSeed(seed);
     const info = setInfo(set);
-    const keyObject = importRawPrivate("raw-seed", info.opensslName, seed);
-    const publicKey = exportRaw(createPublicKey(keyObject), "raw-public");
+    const keyObject = pq.importRawPrivate("raw-seed", info.opensslName, seed);
+    const publicKey = pq.exportRaw(createPublicKey(keyObject), "raw-public");
     // noble's expansion only when deterministic signing asks for it would save ~0.1 ms per key;
     // keys are prepared once per keyring load, so keep both ready.
     const { secretKey } = info.noble.keygen(seed);
@@ -176,25 +152,21 @@ export const opensslMlDsa: MlDsaImpl = {
   },
   sign(key, message, options) {
     checkContext(options?.context);
-    if (options?.deterministic === true || key.keyObject === undefined)
-      return nobleSign(key, message, options);
-    return nodeSignWithContext(key.keyObject, message, options?.context);
+    return pq.opensslSignOr(key, message, options, nobleSign);
   },
   verify(set, publicKey, message, signature, context) {
     checkContext(context);
     const info = setInfo(set);
     if (!wellFormed(info, publicKey, signature)) return false;
-    try {
-      return nodeVerifyWithContext(importRawPublic(info.opensslName, publicKey), message, signature, context);
-    } catch {
-      return false;
-    }
+    return pq.falseOnThrow(() =>
+      pq.nodeVerifyWithContext(pq.importRawPublic(info.opensslName, publicKey), message, signature, context),
+    );
   },
 };
 
 /** The implementation this process uses: OpenSSL's where the running Node has it, noble's otherwise. */
 export function mlDsaImpl(): MlDsaImpl {
-  return opensslHasMlDsa() ? opensslMlDsa : nobleMlDsa;
+  return pq.opensslHasMlDsa() ? opensslMlDsa : nobleMlDsa;
 }
 
 /** A fresh 32-byte seed from the CSPRNG. */

@@ -12,6 +12,10 @@
  * Node 26 (OpenSSL 3.5) has all of them. Callers pick noble's implementation when a flag is false.
  * `TRANSIT_PQC_FORCE_NOBLE=1` turns every flag off (for tests and bench rows that compare the two
  * paths in one runtime).
+ *
+ * Also here: what ML-DSA and SLH-DSA share around those two paths (raw key import and export, sign
+ * options, the 255-byte context check, noble's hedging, OpenSSL-or-noble signing), so that
+ * mldsa.ts and slhdsa.ts keep only what differs between FIPS 204 and FIPS 205.
  */
 
 import {
@@ -21,6 +25,7 @@ import {
   type KeyObject,
   sign as nodeSign,
   verify as nodeVerify,
+  randomBytes,
 } from "node:crypto";
 
 /** Node 24+ accepts these, @types/node 20 does not know them: the casts below are confined here. */
@@ -57,8 +62,7 @@ export function nodeSignWithContext(
   message: Uint8Array,
   context: Uint8Array | undefined,
 ): Uint8Array {
-  const opts = context === undefined || context.length === 0 ? key : { key, context: Buffer.from(context) };
-  return new Uint8Array(nodeSign(null, message, opts as KeyObject));
+  return new Uint8Array(nodeSign(null, message, withContext(key, context)));
 }
 
 export function nodeVerifyWithContext(
@@ -67,8 +71,72 @@ export function nodeVerifyWithContext(
   signature: Uint8Array,
   context: Uint8Array | undefined,
 ): boolean {
+  return nodeVerify(null, message, withContext(key, context), signature);
+}
+
+/** An empty context is no context (FIPS 204/205, RFC 8032), so the bare key serves both. */
+function withContext(key: KeyObject, context: Uint8Array | undefined): KeyObject {
   const opts = context === undefined || context.length === 0 ? key : { key, context: Buffer.from(context) };
-  return nodeVerify(null, message, opts as KeyObject, signature);
+  return opts as KeyObject;
+}
+
+/** Signing options shared by ML-DSA and SLH-DSA (both pure, both with a FIPS 204/205 context). */
+export interface PqSignOptions {
+  readonly context?: Uint8Array | undefined;
+  /** The deterministic variant (FIPS 204 rnd = 0, FIPS 205 opt_rand = PK.seed); hedged when false or absent. */
+  readonly deterministic?: boolean | undefined;
+}
+
+/** Verification as both schemes offer it: malformed input is false, a bad context length throws. */
+export type PqVerify<Set> = (
+  set: Set,
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+  context?: Uint8Array,
+) => boolean;
+
+/** FIPS 204 and 205 both cap the context string at 255 bytes; a longer one is a caller mistake. */
+export const PQ_CONTEXT_MAX = 255;
+
+export function checkPqContext(scheme: string, context: Uint8Array | undefined): void {
+  if (context !== undefined && context.length > PQ_CONTEXT_MAX) {
+    throw new Error(`${scheme} context must be at most ${PQ_CONTEXT_MAX} bytes`);
+  }
+}
+
+/** noble's sign options: hedged with `entropyBytes` from the CSPRNG unless deterministic. */
+export function nobleSignOptions(
+  options: PqSignOptions | undefined,
+  entropyBytes: number,
+): { context: Uint8Array; extraEntropy: Uint8Array | false } {
+  return {
+    context: options?.context ?? new Uint8Array(0),
+    extraEntropy: options?.deterministic === true ? false : new Uint8Array(randomBytes(entropyBytes)),
+  };
+}
+
+/**
+ * OpenSSL signs hedged only: deterministic signing (and a key without an OpenSSL KeyObject) goes to
+ * noble's `fallback`.
+ */
+export function opensslSignOr<K extends { readonly keyObject: KeyObject | undefined }>(
+  key: K,
+  message: Uint8Array,
+  options: PqSignOptions | undefined,
+  fallback: (key: K, message: Uint8Array, options: PqSignOptions | undefined) => Uint8Array,
+): Uint8Array {
+  if (options?.deterministic === true || key.keyObject === undefined) return fallback(key, message, options);
+  return nodeSignWithContext(key.keyObject, message, options?.context);
+}
+
+/** A verifier that throws on malformed input answers false instead. */
+export function falseOnThrow(verify: () => boolean): boolean {
+  try {
+    return verify();
+  } catch {
+    return false;
+  }
 }
 
 const forced = process.env.TRANSIT_PQC_FORCE_NOBLE === "1";
@@ -90,9 +158,8 @@ export function probe(fn: () => boolean): () => boolean {
 
 export const hex = (s: string) => Buffer.from(s, "hex");
 
-/** ML-DSA with seed import and a context string that changes the signature. */
-export const opensslHasMlDsa = probe(() => {
-  const key = importRawPrivate("raw-seed", "ml-dsa-44", new Uint8Array(32));
+/** Signs with context [1] and checks that it verifies under [1] and not under [2]. */
+function contextChangesSignature(key: KeyObject): boolean {
   const pub = createPublicKey(key);
   const msg = new Uint8Array([1]);
   const sig = nodeSignWithContext(key, msg, new Uint8Array([1]));
@@ -100,6 +167,12 @@ export const opensslHasMlDsa = probe(() => {
     nodeVerifyWithContext(pub, msg, sig, new Uint8Array([1])) &&
     !nodeVerifyWithContext(pub, msg, sig, new Uint8Array([2]))
   );
+}
+
+/** ML-DSA with seed import and a context string that changes the signature. */
+export const opensslHasMlDsa = probe(() => {
+  const key = importRawPrivate("raw-seed", "ml-dsa-44", new Uint8Array(32));
+  return contextChangesSignature(key);
 });
 
 /** SLH-DSA (all twelve sets come together in OpenSSL 3.5) with raw private-key import and contexts. */
@@ -107,13 +180,7 @@ export const opensslHasSlhDsa = probe(() => {
   const { privateKey } = generateKeyPairSync("slh-dsa-sha2-128f" as never);
   const raw = exportRaw(privateKey as KeyObject, "raw-private");
   const key = importRawPrivate("raw-private", "slh-dsa-sha2-128f", raw);
-  const pub = createPublicKey(key);
-  const msg = new Uint8Array([1]);
-  const sig = nodeSignWithContext(key, msg, new Uint8Array([1]));
-  return (
-    nodeVerifyWithContext(pub, msg, sig, new Uint8Array([1])) &&
-    !nodeVerifyWithContext(pub, msg, sig, new Uint8Array([2]))
-  );
+  return contextChangesSignature(key);
 });
 
 /** Ed25519ctx through `context`: RFC 8032 section 7.2, first test vector, byte for byte. */

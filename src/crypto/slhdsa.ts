@@ -32,15 +32,8 @@ import {
   slh_dsa_shake_256f,
   slh_dsa_shake_256s,
 } from "@noble/post-quantum/slh-dsa.js";
-import {
-  type Backend,
-  exportRaw,
-  importRawPrivate,
-  importRawPublic,
-  nodeSignWithContext,
-  nodeVerifyWithContext,
-  opensslHasSlhDsa,
-} from "./pq-runtime.ts";
+/** The parts ML-DSA and SLH-DSA share (runtime probe, raw key import, context, hedging). */
+import * as pq from "./pq-runtime.ts";
 
 /** FIPS 205 Table 2 names. */
 export const SLH_DSA_PARAMETER_SETS = [
@@ -59,7 +52,7 @@ export const SLH_DSA_PARAMETER_SETS = [
 ] as const;
 export type SlhDsaParameterSet = (typeof SLH_DSA_PARAMETER_SETS)[number];
 
-export const SLH_DSA_CONTEXT_MAX = 255;
+export const SLH_DSA_CONTEXT_MAX = pq.PQ_CONTEXT_MAX;
 
 type NobleSlh = typeof slh_dsa_sha2_128f;
 
@@ -127,35 +120,25 @@ export interface SlhDsaPrivateKey {
   /** FIPS 205 encoding, 4n bytes. */
   readonly privateKey: Uint8Array;
   readonly publicKey: Uint8Array;
-  readonly backend: Backend;
+  readonly backend: pq.Backend;
   readonly keyObject: KeyObject | undefined;
 }
 
-export interface SlhDsaSignOptions {
-  readonly context?: Uint8Array | undefined;
-  readonly deterministic?: boolean | undefined;
-}
+/** `deterministic`: opt_rand = PK.seed (FIPS 205 section 9.2); hedged when false or absent. */
+export type SlhDsaSignOptions = pq.PqSignOptions;
 
 export interface SlhDsaImpl {
-  readonly backend: Backend;
+  readonly backend: pq.Backend;
   /** A new key pair from the CSPRNG. */
   generate(set: SlhDsaParameterSet): SlhDsaPrivateKey;
   /** Imports a stored FIPS 205 private key (4n bytes). */
   fromPrivateKey(set: SlhDsaParameterSet, privateKey: Uint8Array): SlhDsaPrivateKey;
   sign(key: SlhDsaPrivateKey, message: Uint8Array, options?: SlhDsaSignOptions): Uint8Array;
-  verify(
-    set: SlhDsaParameterSet,
-    publicKey: Uint8Array,
-    message: Uint8Array,
-    signature: Uint8Array,
-    context?: Uint8Array,
-  ): boolean;
+  readonly verify: pq.PqVerify<SlhDsaParameterSet>;
 }
 
 function checkContext(context: Uint8Array | undefined): void {
-  if (context !== undefined && context.length > SLH_DSA_CONTEXT_MAX) {
-    throw new Error(`SLH-DSA context must be at most ${SLH_DSA_CONTEXT_MAX} bytes`);
-  }
+  pq.checkPqContext("SLH-DSA", context);
 }
 
 function checkPrivate(set: SlhDsaParameterSet, privateKey: Uint8Array): void {
@@ -177,11 +160,7 @@ function nobleSign(
   options: SlhDsaSignOptions | undefined,
 ): Uint8Array {
   checkContext(options?.context);
-  const n = slhDsaN(key.set);
-  return NOBLE[key.set].sign(message, key.privateKey, {
-    context: options?.context ?? new Uint8Array(0),
-    extraEntropy: options?.deterministic === true ? false : new Uint8Array(randomBytes(n)),
-  });
+  return NOBLE[key.set].sign(message, key.privateKey, pq.nobleSignOptions(options, slhDsaN(key.set)));
 }
 
 function wellFormed(set: SlhDsaParameterSet, publicKey: Uint8Array, signature: Uint8Array): boolean {
@@ -203,11 +182,9 @@ export const nobleSlhDsa: SlhDsaImpl = {
   verify(set, publicKey, message, signature, context) {
     checkContext(context);
     if (!wellFormed(set, publicKey, signature)) return false;
-    try {
-      return NOBLE[set].verify(signature, message, publicKey, { context: context ?? new Uint8Array(0) });
-    } catch {
-      return false;
-    }
+    return pq.falseOnThrow(() =>
+      NOBLE[set].verify(signature, message, publicKey, { context: context ?? new Uint8Array(0) }),
+    );
   },
 };
 
@@ -220,33 +197,29 @@ export const opensslSlhDsa: SlhDsaImpl = {
   generate(set) {
     check(set);
     const { privateKey } = generateKeyPairSync(opensslName(set) as never);
-    return opensslSlhDsa.fromPrivateKey(set, exportRaw(privateKey as KeyObject, "raw-private"));
+    return opensslSlhDsa.fromPrivateKey(set, pq.exportRaw(privateKey as KeyObject, "raw-private"));
   },
   fromPrivateKey(set, privateKey) {
     checkPrivate(set, privateKey);
-    const keyObject = importRawPrivate("raw-private", opensslName(set), privateKey);
-    const publicKey = exportRaw(createPublicKey(keyObject), "raw-public");
+    const keyObject = pq.importRawPrivate("raw-private", opensslName(set), privateKey);
+    const publicKey = pq.exportRaw(createPublicKey(keyObject), "raw-public");
     return { set, privateKey, publicKey, backend: "openssl", keyObject };
   },
   sign(key, message, options) {
     checkContext(options?.context);
-    if (options?.deterministic === true || key.keyObject === undefined)
-      return nobleSign(key, message, options);
-    return nodeSignWithContext(key.keyObject, message, options?.context);
+    return pq.opensslSignOr(key, message, options, nobleSign);
   },
   verify(set, publicKey, message, signature, context) {
     checkContext(context);
     if (!wellFormed(set, publicKey, signature)) return false;
-    try {
-      return nodeVerifyWithContext(importRawPublic(opensslName(set), publicKey), message, signature, context);
-    } catch {
-      return false;
-    }
+    return pq.falseOnThrow(() =>
+      pq.nodeVerifyWithContext(pq.importRawPublic(opensslName(set), publicKey), message, signature, context),
+    );
   },
 };
 
 export function slhDsaImpl(): SlhDsaImpl {
-  return opensslHasSlhDsa() ? opensslSlhDsa : nobleSlhDsa;
+  return pq.opensslHasSlhDsa() ? opensslSlhDsa : nobleSlhDsa;
 }
 
 export function slhDsaGenerate(set: SlhDsaParameterSet): SlhDsaPrivateKey {

@@ -1,5 +1,5 @@
-import { createCipheriv, createDecipheriv } from "node:crypto";
 import { hchacha } from "@noble/ciphers/chacha.js";
+import { open, sealInto, TAG_SIZE } from "./aead.ts";
 import { randomPooled } from "./random-pool.ts";
 
 /**
@@ -23,7 +23,6 @@ import { randomPooled } from "./random-pool.ts";
 
 export const XNONCE_SIZE = 24;
 export const XKEY_SIZE = 32;
-const TAG_SIZE = 16;
 
 /** "expand 32-byte k" as little-endian words (RFC 8439 §2.3). */
 const SIGMA = new Uint32Array([0x61707865, 0x3320646e, 0x79622d32, 0x6b206574]);
@@ -67,63 +66,42 @@ export function randomXNonce(): Buffer {
   return randomPooled(XNONCE_SIZE);
 }
 
-/** Seals: nonce || ciphertext || tag when `prefixNonce` (the default), else ciphertext || tag. */
+/**
+ * Seals: nonce || ciphertext || tag when `prefixNonce` (the default), else ciphertext || tag. The
+ * ChaCha20-Poly1305 pass under the subkey is aead.ts's, with the inner 12-byte nonce.
+ */
 export function sealX(
   key: Uint8Array,
-  nonce: Uint8Array,
+  xnonce: Uint8Array,
   plaintext: Uint8Array,
   aad: Uint8Array | undefined,
   prefixNonce = true,
 ): Buffer {
-  check(key, nonce);
-  const subkey = hchacha20(key, nonce);
+  check(key, xnonce);
+  const subkey = hchacha20(key, xnonce);
   try {
-    const cipher = createCipheriv("chacha20-poly1305", subkey, innerNonce(nonce), {
-      authTagLength: TAG_SIZE,
-    });
-    if (aad !== undefined && aad.length > 0) cipher.setAAD(aad, { plaintextLength: plaintext.length });
     const at = prefixNonce ? XNONCE_SIZE : 0;
     const out = Buffer.allocUnsafe(at + plaintext.length + TAG_SIZE);
-    if (prefixNonce) out.set(nonce, 0);
-    const body = cipher.update(plaintext);
-    out.set(body, at);
-    const rest = cipher.final();
-    out.set(rest, at + body.length);
-    out.set(cipher.getAuthTag(), at + body.length + rest.length);
+    if (prefixNonce) out.set(xnonce, 0);
+    sealInto(out.subarray(at), "chacha20-poly1305", subkey, innerNonce(xnonce), plaintext, aad, false);
     return out;
   } finally {
     subkey.fill(0);
   }
 }
 
-/** Opens ciphertext || tag under the 24-byte nonce; null when authentication fails. */
+/** Opens ciphertext || tag under the 24-byte nonce; null when authentication fails (aead.ts's `open`). */
 export function openX(
   key: Uint8Array,
-  nonce: Uint8Array,
+  xnonce: Uint8Array,
   sealed: Uint8Array,
   aad: Uint8Array | undefined,
 ): Buffer | null {
-  check(key, nonce);
+  check(key, xnonce);
   if (sealed.length < TAG_SIZE) return null;
-  const ctLen = sealed.length - TAG_SIZE;
-  const subkey = hchacha20(key, nonce);
+  const subkey = hchacha20(key, xnonce);
   try {
-    const decipher = createDecipheriv("chacha20-poly1305", subkey, innerNonce(nonce), {
-      authTagLength: TAG_SIZE,
-    });
-    decipher.setAuthTag(sealed.subarray(ctLen));
-    if (aad !== undefined && aad.length > 0) decipher.setAAD(aad, { plaintextLength: ctLen });
-    const plain = decipher.update(sealed.subarray(0, ctLen));
-    try {
-      const rest = decipher.final();
-      if (rest.length === 0) return plain;
-      const all = Buffer.concat([plain, rest]);
-      plain.fill(0);
-      return all;
-    } catch {
-      plain.fill(0);
-      return null;
-    }
+    return open("chacha20-poly1305", subkey, innerNonce(xnonce), sealed, aad);
   } finally {
     subkey.fill(0);
   }

@@ -8,14 +8,13 @@ import {
   readTlv,
   TAG,
   type Tlv,
-  validBitStringBody,
   validInteger,
   validOid,
   whole,
 } from "../crypto/der.ts";
 import { type GoAny, parseGoAny } from "./asn1.ts";
 import { marshalGoAny } from "./asn1-marshal.ts";
-import { algorithmIdentifier, checkPublicKey } from "./x509.ts";
+import { algorithmIdentifier, checkPublicKey, validBitString } from "./x509.ts";
 import { checkSanExtension } from "./x509-san.ts";
 
 /**
@@ -66,7 +65,7 @@ export function parseCsrTemplate(der: Buffer): CsrTemplate {
   if (outer.tag !== TAG.SEQUENCE) throw new DerError(TAGS_DONT_MATCH);
   if (outer.end !== der.length) throw new DerError("asn1: syntax error: trailing data");
   const [info, sigAlg, sig] = fields(der, outer, 3);
-  if (info.tag !== TAG.SEQUENCE || sig.tag !== TAG.BIT_STRING || !validBitStringBody(contents(der, sig))) {
+  if (info.tag !== TAG.SEQUENCE || !validBitString(der, sig)) {
     throw new DerError(TAGS_DONT_MATCH);
   }
   algorithmIdentifier(der, sigAlg);

@@ -54,7 +54,8 @@ function fail(m: string): never {
   throw new DerError(`x509: ${m}`);
 }
 
-const validBitString = (der: Uint8Array, t: Tlv): boolean =>
+/** A BIT STRING with a valid body (unused-bits octet 0-7, those bits zero); a CSR's signature too. */
+export const validBitString = (der: Uint8Array, t: Tlv): boolean =>
   t.tag === TAG.BIT_STRING && validBitStringBody(der.subarray(t.contentStart, t.end));
 
 /** A DER BOOLEAN: one octet, 0x00 or 0xff. */

@@ -16,12 +16,14 @@ import {
   HMAC_MAX_KEY_SIZE,
   HMAC_MIN_KEY_SIZE,
   isEcdsa,
+  isHmacKeySize,
   isPqSigning,
   isRsa,
   isSymmetric,
   type KeyType,
   rawAesKeySize,
   rsaBits,
+  symmetricKeySize,
 } from "./key-types.ts";
 import type { BackupRecord, KeyVersion } from "./keyring.ts";
 
@@ -206,8 +208,8 @@ function material(
   key: Buffer | undefined,
 ): string | null {
   // xchacha20-poly1305 by name: OpenBao's type, whose line may come from another change.
-  if (isSymmetric(type) || (type as string) === "xchacha20-poly1305") {
-    const want = type === "aes128-gcm96" ? 16 : 32;
+  if (isSymmetric(type)) {
+    const want = symmetricKeySize(type);
     if (key === undefined || key.length !== want) return `key must be ${want} bytes`;
     entry.key = key;
     return null;
@@ -229,7 +231,7 @@ function material(
     return null;
   }
   if (type === "hmac") {
-    if (key === undefined || key.length < HMAC_MIN_KEY_SIZE || key.length > HMAC_MAX_KEY_SIZE) {
+    if (key === undefined || !isHmacKeySize(key.length)) {
       return `key must be ${HMAC_MIN_KEY_SIZE} to ${HMAC_MAX_KEY_SIZE} bytes`;
     }
     entry.key = key;

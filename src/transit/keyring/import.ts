@@ -10,14 +10,14 @@ import {
 import { privateKeyMissing, publicKeyObject } from "./asymmetric.ts";
 import {
   type EcdsaKeyType,
-  HMAC_MAX_KEY_SIZE,
-  HMAC_MIN_KEY_SIZE,
   isEcdsa,
+  isHmacKeySize,
   isRsa,
   isSymmetric,
   type KeyType,
   rawAesKeySize,
   rsaBits,
+  symmetricKeySize,
 } from "./key-types.ts";
 import { cloneKeyring, ERR_SOFT_DELETED, type Keyring, type KeyVersion, nowRfc3339 } from "./keyring.ts";
 
@@ -159,10 +159,8 @@ export function importedEntry(ring: Keyring, key: Uint8Array, isPrivateKey: bool
     );
   }
   if (
-    (type === "aes128-gcm96" && key.length !== 16) ||
-    ((type === "aes256-gcm96" || type === "chacha20-poly1305" || type === "xchacha20-poly1305") &&
-      key.length !== 32) ||
-    (type === "hmac" && (key.length < HMAC_MIN_KEY_SIZE || key.length > HMAC_MAX_KEY_SIZE)) ||
+    (isSymmetric(type) && key.length !== symmetricKeySize(type)) ||
+    (type === "hmac" && !isHmacKeySize(key.length)) ||
     (rawAesKeySize(type) > 0 && key.length !== rawAesKeySize(type))
   ) {
     throw new ImportError(`invalid key size ${key.length} bytes for key type ${type}`);

@@ -5,6 +5,9 @@
  * below is only its fallback, Vault's number for a type added here
  * without a line there.
  */
+
+import { HMAC_MAX_KEY_SIZE, HMAC_MIN_KEY_SIZE } from "../../crypto/keys.ts";
+
 export const KEY_TYPES = [
   "aes128-gcm96",
   "aes256-gcm96",
@@ -139,6 +142,16 @@ export function associatedDataSupported(t: KeyType): boolean {
 
 export function rsaBits(t: RsaKeyType): number {
   return t === "rsa-2048" ? 2048 : t === "rsa-3072" ? 3072 : 4096;
+}
+
+/** The raw key length of a symmetric type: 16 bytes for AES-128-GCM, 32 for the others. */
+export function symmetricKeySize(t: SymmetricKeyType): 16 | 32 {
+  return t === "aes128-gcm96" ? 16 : 32;
+}
+
+/** keysutil's bounds on an HMAC key's length, the same for generated, imported and restored keys. */
+export function isHmacKeySize(n: number): boolean {
+  return n >= HMAC_MIN_KEY_SIZE && n <= HMAC_MAX_KEY_SIZE;
 }
 
 /** HMAC key size limits, in bytes (keysutil HmacMinKeySize / HmacMaxKeySize), defined with HMAC key generation. */

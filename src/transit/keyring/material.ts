@@ -12,12 +12,14 @@ import {
   HMAC_MAX_KEY_SIZE,
   HMAC_MIN_KEY_SIZE,
   isEcdsa,
+  isHmacKeySize,
   isPqSigning,
   isRsa,
   isSymmetric,
   type KeyType,
   rawAesKeySize,
   rsaBits,
+  symmetricKeySize,
 } from "./key-types.ts";
 import { CURRENT_CONVERGENT_VERSION, type Keyring, type KeyVersion, nowRfc3339 } from "./keyring.ts";
 import { generatePqVersion } from "./pq-keys.ts";
@@ -32,9 +34,9 @@ export async function generateKeyVersion(ring: Keyring): Promise<KeyVersion> {
   const entry: KeyVersion = { creationTime: nowRfc3339(), hmacKey: generateSymmetricKey(32) };
   const type: KeyType = ring.type;
   if (isSymmetric(type)) {
-    entry.key = generateSymmetricKey(type === "aes128-gcm96" ? 16 : 32);
+    entry.key = generateSymmetricKey(symmetricKeySize(type));
   } else if (type === "hmac") {
-    if (ring.keySize < HMAC_MIN_KEY_SIZE || ring.keySize > HMAC_MAX_KEY_SIZE) {
+    if (!isHmacKeySize(ring.keySize)) {
       throw internalError(
         `invalid key size for HMAC key, must be between ${HMAC_MIN_KEY_SIZE} and ${HMAC_MAX_KEY_SIZE} bytes`,
       );

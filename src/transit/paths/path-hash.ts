@@ -3,6 +3,7 @@ import { invalidRequest } from "../../framework/errors.ts";
 import { optionalParamRegex, type PathDefinition } from "../../framework/path.ts";
 import { base64ErrorMessage, decodeStdBase64 } from "../../util/base64.ts";
 import { type DigestName, digest } from "../keyring/hashes.ts";
+import { DIGEST_INPUT_FIELDS } from "./digest-fields.ts";
 
 /** The algorithms hash/ accepts (transit's path_hash.go: SHA-2 and SHA-3, no SHA-1). */
 const HASH_ALGORITHMS: readonly DigestName[] = ALL_DIGESTS.filter((a) => a !== "sha1");
@@ -12,14 +13,7 @@ export function pathHash(): PathDefinition {
   return {
     pattern: `hash${optionalParamRegex("urlalgorithm")}`,
     fields: {
-      input: { type: "string", description: "The base64-encoded input data" },
-      algorithm: {
-        type: "string",
-        default: "sha2-256",
-        description:
-          'Algorithm to use (POST body parameter). Valid values are: sha2-224, sha2-256, sha2-384, sha2-512, sha3-224, sha3-256, sha3-384, sha3-512. Defaults to "sha2-256".',
-      },
-      urlalgorithm: { type: "string", description: "Algorithm to use (POST URL parameter)" },
+      ...DIGEST_INPUT_FIELDS,
       format: {
         type: "string",
         default: "hex",

@@ -5,6 +5,7 @@ import type { LogicalRequest, LogicalResponse } from "../../framework/request.ts
 import { base64ErrorMessage, decodeStdBase64, encodeStdBase64 } from "../../util/base64.ts";
 import type { TransitState } from "../state.ts";
 import type { BatchItem } from "./batch.ts";
+import { DIGEST_INPUT_FIELDS } from "./digest-fields.ts";
 import {
   type HmacResult,
   hmacDigest,
@@ -24,14 +25,7 @@ export function pathHmac(t: TransitState): PathDefinition {
     pattern: `hmac/${genericNameRegex("name")}${optionalParamRegex("urlalgorithm")}`,
     fields: {
       name: { type: "string", description: "The key to use for the HMAC function" },
-      input: { type: "string", description: "The base64-encoded input data" },
-      algorithm: {
-        type: "string",
-        default: "sha2-256",
-        description:
-          'Algorithm to use (POST body parameter). Valid values are: sha2-224, sha2-256, sha2-384, sha2-512, sha3-224, sha3-256, sha3-384, sha3-512. Defaults to "sha2-256".',
-      },
-      urlalgorithm: { type: "string", description: "Algorithm to use (POST URL parameter)" },
+      ...DIGEST_INPUT_FIELDS,
       key_version: {
         type: "int",
         description:
