@@ -3,23 +3,25 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { p256 } from "@noble/curves/nist.js";
 import { describe, expect, it } from "vitest";
 import {
-  describePrivateKey,
-  describePublicKey,
-  ecPublicPoint,
   ed25519FromPkcs8,
-  ed25519FromSeed,
   ed25519FromSpki,
   ed25519ToPkcs8,
   ed25519ToSpki,
-  generateEcdsa,
-  generateEd25519,
-  generateHmacKey,
-  isUncompressedPointOnCurve,
   pemDecode,
   pemEncode,
   pkcs8ToPkcs1,
   pkcs8ToSec1,
   publicKeyPem,
+} from "../../src/crypto/encodings.ts";
+import {
+  describePrivateKey,
+  describePublicKey,
+  ecPublicPoint,
+  ed25519FromSeed,
+  generateEcdsa,
+  generateEd25519,
+  generateHmacKey,
+  isUncompressedPointOnCurve,
   spkiFromPkcs8,
   toPublicKeyObject,
 } from "../../src/crypto/keys.ts";

@@ -1,8 +1,7 @@
+import { pemDecode, pemEncode } from "../../crypto/encodings.ts";
 import { randomBytes } from "../../crypto/hash.ts";
 import {
   type KeyObject,
-  pemDecode,
-  pemEncode,
   privateKeyObject as pkcs8KeyObject,
   publicKeyObject as spkiKeyObject,
   toPublicKeyObject,

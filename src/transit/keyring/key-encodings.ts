@@ -1,11 +1,5 @@
-import {
-  ed25519ToPkcs8,
-  type KeyObject,
-  pemEncode,
-  pkcs8ToPkcs1,
-  pkcs8ToSec1,
-  toPublicKeyObject,
-} from "../../crypto/keys.ts";
+import { ed25519ToPkcs8, pemEncode, pkcs8ToPkcs1, pkcs8ToSec1 } from "../../crypto/encodings.ts";
+import { type KeyObject, toPublicKeyObject } from "../../crypto/keys.ts";
 import { internalError } from "../../framework/errors.ts";
 import { privateKeyMissing, privateKeyObject, publicKeyObject } from "./asymmetric.ts";
 import { isEcdsa, isRsa, type KeyType } from "./key-types.ts";

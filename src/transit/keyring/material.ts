@@ -1,10 +1,10 @@
+import { publicKeyPem } from "../../crypto/encodings.ts";
 import {
   generateEcdsa,
   generateEd25519,
   generateHmacKey,
   generateRsa,
   generateSymmetricKey,
-  publicKeyPem,
   type RsaBits,
 } from "../../crypto/keys.ts";
 import { internalError } from "../../framework/errors.ts";

@@ -1,4 +1,5 @@
-import { ed25519FromSeed, pemEncode, publicKeyPem, spkiFromPkcs8 } from "../../crypto/keys.ts";
+import { pemEncode, publicKeyPem } from "../../crypto/encodings.ts";
+import { ed25519FromSeed, spkiFromPkcs8 } from "../../crypto/keys.ts";
 import { internalError } from "../../framework/errors.ts";
 import type { LogicalResponse } from "../../framework/request.ts";
 import { deriveKey } from "../keyring/derive.ts";

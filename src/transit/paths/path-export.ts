@@ -1,4 +1,4 @@
-import { ed25519ToSpki } from "../../crypto/keys.ts";
+import { ed25519ToSpki } from "../../crypto/encodings.ts";
 import { goError, internalError, invalidRequest } from "../../framework/errors.ts";
 import { genericNameRegex, optionalParamRegex, type PathDefinition } from "../../framework/path.ts";
 import type { LogicalResponse } from "../../framework/request.ts";

@@ -1,4 +1,4 @@
-import { pemEncode } from "../../crypto/keys.ts";
+import { pemEncode } from "../../crypto/encodings.ts";
 import { internalError } from "../../framework/errors.ts";
 import type { PathDefinition } from "../../framework/path.ts";
 import { publicKeyObject } from "../keyring/asymmetric.ts";
