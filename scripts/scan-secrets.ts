@@ -61,7 +61,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (bytes < MIN_EXPECTED_BYTES) {
     // The suite logs far more than this: most of its output did not reach the scanned files.
     console.warn(
-      `secrets scan: WARNING: only ${bytes} bytes were captured; output that vitest intercepts (console.*, its reporter) is not in them, so the scan covers little (see SECURITY.md, Findings)`,
+      `secrets scan: WARNING: only ${bytes} bytes were captured; output that vitest intercepts (console.*, its reporter) is not in them, so the scan covers little (see docs/hardening.md, findings)`,
     );
   }
 }

@@ -241,7 +241,7 @@ describe("fuzzing every path through the framework", async () => {
     const cpu = process.cpuUsage(firstCpu ?? undefined);
     const cpuSeconds = ((cpu.user + cpu.system) / 1e6).toFixed(1);
     console.log(`fuzz (engine, in process): ${casesRun} cases across ${definitions.length} paths`);
-    // Parseable summary line (SECURITY.md's table is filled from it).
+    // Parseable summary line (docs/hardening.md's table is filled from it).
     console.log(
       `FUZZ-RESULT suite=engine cases=${casesRun} paths=${definitions.length} runs_per_path=${runsPerPath} seconds=${seconds} cpu_seconds=${cpuSeconds}`,
     );
