@@ -30,6 +30,7 @@ import {
   loadProjectAead,
   PROJECT_AEAD,
 } from "./aead-impls.ts";
+import { runPqCases } from "./pq.ts";
 
 export const AEAD_SIZES = [64, 1024, 16 * 1024, 1024 * 1024];
 const MiB = 1024 * 1024;
@@ -147,6 +148,7 @@ export async function runPrimitives(ctx: RunContext): Promise<void> {
 
   await runSignatures(ctx);
   await runMacs(ctx);
+  await runPqCases(ctx);
 }
 
 function aeadRatios(ctx: RunContext, group: string, op: string, size: number, haveProject: boolean): void {
