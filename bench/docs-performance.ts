@@ -14,6 +14,8 @@
  *   {{skipped}}      the layers that did not run, and why (empty when every layer ran)
  *   {{ratio:ID}}     one ratio's value, two decimals; {{verdict:ID}}: met, missed or recorded
  * A placeholder naming a ratio the results lack renders as "n/a" and is reported in `missing`.
+ * `{{ratio?:ID}}`, `{{verdict?:ID}}`: a ratio that older results may lack (a case added since the
+ * committed run): it renders as "not measured yet" and is not reported.
  * A leading `<!-- template: ... -->` comment is for the template's editors and is dropped.
  */
 import { readFileSync, writeFileSync } from "node:fs";
@@ -59,7 +61,7 @@ const EXPLAINING = [
   /^flat-/,
 ];
 /** The headline keeps the primitives of the default key type; `all` shows every algorithm. */
-const HEADLINE_PRIMITIVES = /\|aes-256-gcm /;
+const HEADLINE_PRIMITIVES = /\|aes-256-gcm |^pq-vs-(openssl|gcm)\|/;
 
 function inHeadline(x: Ratio, all: boolean): boolean {
   if (x.target === null && !EXPLAINING.some((re) => re.test(x.id))) return false;
@@ -116,21 +118,25 @@ export function renderPerformance(template: string, r: Results): Rendered {
     skipped: () => skippedLines(r).join("\n"),
   };
   const body = template.replace(/^<!-- template:[\s\S]*?-->\n/, "");
-  const text = body.replace(/\{\{([a-z]+)(?::([^}]+))?\}\}/g, (whole, name: string, arg?: string) => {
-    if (arg === undefined) {
-      const block = blocks[name];
-      if (block === undefined) throw new Error(`${TEMPLATE}: unknown placeholder ${whole}`);
-      return block();
-    }
-    const x = ratios.get(arg);
-    if (x === undefined) {
-      missing.push(arg);
-      return "n/a";
-    }
-    if (name === "ratio") return x.value.toFixed(2);
-    if (name === "verdict") return verdict(x);
-    throw new Error(`${TEMPLATE}: unknown placeholder ${whole}`);
-  });
+  const text = body.replace(
+    /\{\{([a-z]+)(\?)?(?::([^}]+))?\}\}/g,
+    (whole, name: string, optional?: string, arg?: string) => {
+      if (arg === undefined) {
+        const block = blocks[name];
+        if (block === undefined) throw new Error(`${TEMPLATE}: unknown placeholder ${whole}`);
+        return block();
+      }
+      const x = ratios.get(arg);
+      if (x === undefined) {
+        if (optional !== undefined) return "not measured yet";
+        missing.push(arg);
+        return "n/a";
+      }
+      if (name === "ratio") return x.value.toFixed(2);
+      if (name === "verdict") return verdict(x);
+      throw new Error(`${TEMPLATE}: unknown placeholder ${whole}`);
+    },
+  );
   return { text: text.replace(/\n{3,}/g, "\n\n"), missing };
 }
 

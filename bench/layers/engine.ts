@@ -80,171 +80,174 @@ async function barePrimitives(
   };
 }
 
-/** Layer 2: encrypt, decrypt, rewrap, sign, hmac through the framework with a cached key. */
-export async function runEngine(ctx: RunContext): Promise<void> {
-  const engine = await loadEngine(ctx.options.root, ctx.options.tmp);
-  const quick = ctx.options.quick;
-  await engine.write("keys/k", { type: "aes256-gcm96" });
-  const bare = await barePrimitives(ctx);
-  const sizes = quick ? [64] : SIZES;
-  const batches = quick ? [100] : [100, 1000];
+/** What every case builder gets: the engine with keys made, the bare primitive, the sizes of this run. */
+interface Setup {
+  ctx: RunContext;
+  engine: Engine;
+  bare: Awaited<ReturnType<typeof barePrimitives>>;
+  sizes: number[];
+  batches: number[];
+  call: (path: string, data: Record<string, unknown>) => () => Promise<unknown>;
+  /** The engine's cases and the bare primitives' limits, filled by the builders in this order. */
+  cases: Case[];
+  limits: (Case & { impl: string })[];
+}
 
-  const cases: Case[] = [];
-  const limits: Case[] = [];
-  const call = (path: string, data: Record<string, unknown>) => () =>
-    engine.backend.handleRequest({ operation: "update", path, data, storage: engine.storage });
+async function encryptOne(engine: Engine, pt: Uint8Array): Promise<string> {
+  return String((await engine.write("encrypt/k", { plaintext: b64(pt) }))["ciphertext"]);
+}
 
-  const encryptOne = async (pt: Uint8Array): Promise<string> =>
-    String((await engine.write("encrypt/k", { plaintext: b64(pt) }))["ciphertext"]);
-
+// Single encrypt, decrypt, rewrap per size, each beside the bare AEAD on the same data.
+async function aeadCases({ engine, bare, sizes, call, cases, limits }: Setup): Promise<void> {
   for (const size of sizes) {
     const pt = randomBytes(size);
-    const ct = await encryptOne(pt);
+    const ct = await encryptOne(engine, pt);
     cases.push({ op: "encrypt", size, batch: 1, fn: call("encrypt/k", { plaintext: b64(pt) }) });
     cases.push({ op: "decrypt", size, batch: 1, fn: call("decrypt/k", { ciphertext: ct }) });
     cases.push({ op: "rewrap", size, batch: 1, fn: call("rewrap/k", { ciphertext: ct }) });
     const bareSealed = (await bare.seal(pt)) as Uint8Array;
-    limits.push({ op: "encrypt", size, batch: 1, fn: () => bare.seal(pt) });
-    limits.push({ op: "decrypt", size, batch: 1, fn: () => bare.open(bareSealed) });
+    const impl = bare.name;
+    limits.push({ op: "encrypt", size, batch: 1, impl, fn: () => bare.seal(pt) });
+    limits.push({ op: "decrypt", size, batch: 1, impl, fn: () => bare.open(bareSealed) });
     limits.push({
       op: "rewrap",
       size,
       batch: 1,
+      impl,
       fn: () => {
         bare.open(bareSealed);
         return bare.seal(pt);
       },
     });
   }
+}
+
+// batch_input of 64 B items: their per-item rate is set against the bare primitive at 64 B.
+async function aeadBatchCases({ engine, batches, call, cases }: Setup): Promise<void> {
   for (const batch of batches) {
     const items = Array.from({ length: batch }, () => randomBytes(BATCH_ITEM));
-    const cts = await Promise.all(items.map(encryptOne));
-    cases.push({
-      op: "encrypt",
-      size: BATCH_ITEM,
-      batch,
-      fn: call("encrypt/k", { batch_input: items.map((p) => ({ plaintext: b64(p) })) }),
-    });
-    cases.push({
-      op: "decrypt",
-      size: BATCH_ITEM,
-      batch,
-      fn: call("decrypt/k", { batch_input: cts.map((c) => ({ ciphertext: c })) }),
-    });
-    cases.push({
-      op: "rewrap",
-      size: BATCH_ITEM,
-      batch,
-      fn: call("rewrap/k", { batch_input: cts.map((c) => ({ ciphertext: c })) }),
-    });
+    const cts = await Promise.all(items.map((p) => encryptOne(engine, p)));
+    const inputs: [string, Record<string, unknown>[]][] = [
+      ["encrypt", items.map((p) => ({ plaintext: b64(p) }))],
+      ["decrypt", cts.map((c) => ({ ciphertext: c }))],
+      ["rewrap", cts.map((c) => ({ ciphertext: c }))],
+    ];
+    for (const [op, batch_input] of inputs)
+      cases.push({ op, size: BATCH_ITEM, batch, fn: call(`${op}/k`, { batch_input }) });
   }
+}
 
-  await signAndHmac(ctx, engine, cases, limits, sizes, batches);
+/** The case builders, run in this order by one loop; the measured groups follow the order of their ops. */
+const BUILDERS: readonly ((s: Setup) => Promise<void>)[] = [aeadCases, aeadBatchCases, signCases, hmacCases];
+
+/** Layer 2: encrypt, decrypt, rewrap, sign, hmac through the framework with a cached key. */
+export async function runEngine(ctx: RunContext): Promise<void> {
+  const engine = await loadEngine(ctx.options.root, ctx.options.tmp);
+  const quick = ctx.options.quick;
+  await engine.write("keys/k", { type: "aes256-gcm96" });
+  const setup: Setup = {
+    ctx,
+    engine,
+    bare: await barePrimitives(ctx),
+    sizes: quick ? [64] : SIZES,
+    batches: quick ? [100] : [100, 1000],
+    call: (path, data) => () =>
+      engine.backend.handleRequest({ operation: "update", path, data, storage: engine.storage }),
+    cases: [],
+    limits: [],
+  };
+  for (const build of BUILDERS) await build(setup);
 
   // Check every case answers without an error before timing it.
-  for (const c of cases) {
+  for (const c of setup.cases) {
     const resp = (await c.fn()) as { data?: Record<string, unknown> } | null;
     const err = resp?.data?.["error"];
     if (typeof err === "string" && err !== "") throw new Error(`engine ${c.op} ${c.size}: ${err}`);
   }
-
-  const ops = [...new Set(cases.map((c) => c.op))];
-  for (const op of ops) {
-    const group = `engine ${op}`;
-    const mine = cases.filter((c) => c.op === op);
-    const lims = limits.filter((c) => c.op === op);
-    const label = (c: Case, who: string): string => `${who}|${c.size}|${c.batch}`;
-    const tasks: TaskDef[] = [
-      ...mine.map((c) => ({
-        key: label(c, "engine"),
-        label: `${group} ${formatSize(c.size)} ×${c.batch}`,
-        fn: c.fn,
-      })),
-      ...lims.map((c) => ({ key: label(c, "bare"), label: `${group} ${formatSize(c.size)} bare`, fn: c.fn })),
-    ];
-    const timings = await ctx.measure(tasks);
-    for (const c of lims) {
-      const t = timings.get(label(c, "bare"));
-      if (t !== undefined)
-        ctx.recordTiming(t, {
-          group,
-          impl:
-            c.op === "sign"
-              ? "bare ed25519 (node:crypto)"
-              : c.op === "hmac"
-                ? "bare hmac-sha256 (node:crypto)"
-                : bare.name,
-          op,
-          size: c.size,
-          batch: 1,
-          concurrency: 1,
-          limit: true,
-        });
-    }
-    for (const c of mine) {
-      const t = timings.get(label(c, "engine"));
-      if (t !== undefined)
-        ctx.recordTiming(t, { group, impl: "engine", op, size: c.size, batch: c.batch, concurrency: 1 });
-    }
-    const find = (impl: "engine" | "limit", size: number, batch: number) =>
-      ctx.find(
-        (m) =>
-          m.layer === "engine" &&
-          m.group === group &&
-          m.size === size &&
-          m.batch === batch &&
-          (impl === "limit" ? m.limit === true : m.impl === "engine"),
-      );
-    for (const size of sizes) {
-      ctx.ratio({
-        id: `engine-vs-bare|${op}|${size}`,
-        description: `engine ${op} ${formatSize(size)} / bare primitive`,
-        numerator: find("engine", size, 1),
-        denominator: find("limit", size, 1),
-        target: op === "encrypt" && size === 64 ? 0.5 : null,
-      });
-      if (op === "encrypt" && size === 64)
-        ctx.ratio({
-          id: `engine-vs-bare-cpu|${op}|${size}`,
-          description: `engine ${op} ${formatSize(size)} / bare primitive, in CPU time`,
-          numerator: find("engine", size, 1),
-          denominator: find("limit", size, 1),
-          basis: "cpuItems",
-          note: "the same two measurements in CPU time of the process: other jobs on the shared machine stretch wall time (preemption) far more",
-        });
-    }
-    for (const batch of batches) {
-      ctx.ratio({
-        id: `engine-batch-vs-bare|${op}|${batch}`,
-        description: `engine ${op} batch of ${batch} (64 B items), per item / bare primitive`,
-        numerator: find("engine", BATCH_ITEM, batch),
-        denominator: find("limit", BATCH_ITEM, 1),
-        target: op === "encrypt" && batch === 1000 ? 0.8 : null,
-      });
-      if (op === "encrypt" && batch === 1000)
-        ctx.ratio({
-          id: `engine-batch-vs-bare-cpu|${op}|${batch}`,
-          description: `engine ${op} batch of ${batch} (64 B items), per item / bare primitive, in CPU time`,
-          numerator: find("engine", BATCH_ITEM, batch),
-          denominator: find("limit", BATCH_ITEM, 1),
-          basis: "cpuItems",
-          note: "the same two measurements in CPU time of the process (a 10 ms batch call is preempted by other jobs where a 10 µs call is not)",
-        });
-    }
+  for (const op of new Set(setup.cases.map((c) => c.op))) {
+    await measureOp(setup, op);
+    engineRatios(ctx, op, setup.sizes, setup.batches);
   }
 }
 
-async function signAndHmac(
-  ctx: RunContext,
-  engine: Engine,
-  cases: Case[],
-  limits: Case[],
-  sizes: number[],
-  batches: number[],
-): Promise<void> {
-  const call = (path: string, data: Record<string, unknown>) => () =>
-    engine.backend.handleRequest({ operation: "update", path, data, storage: engine.storage });
-  // sign/ and hmac/ come later than encrypt/: measured once the engine routes them.
+/** One operation's cases and limits, measured together in interleaved rounds. */
+async function measureOp({ ctx, cases, limits }: Setup, op: string): Promise<void> {
+  const group = `engine ${op}`;
+  const mine = cases.filter((c) => c.op === op);
+  const lims = limits.filter((c) => c.op === op);
+  const label = (c: Case, who: string): string => `${who}|${c.size}|${c.batch}`;
+  const tasks: TaskDef[] = [
+    ...mine.map((c) => ({
+      key: label(c, "engine"),
+      label: `${group} ${formatSize(c.size)} ×${c.batch}`,
+      fn: c.fn,
+    })),
+    ...lims.map((c) => ({ key: label(c, "bare"), label: `${group} ${formatSize(c.size)} bare`, fn: c.fn })),
+  ];
+  const timings = await ctx.measure(tasks);
+  for (const c of lims) {
+    const t = timings.get(label(c, "bare"));
+    if (t !== undefined)
+      ctx.recordTiming(t, { group, impl: c.impl, op, size: c.size, batch: 1, concurrency: 1, limit: true });
+  }
+  for (const c of mine) {
+    const t = timings.get(label(c, "engine"));
+    if (t !== undefined)
+      ctx.recordTiming(t, { group, impl: "engine", op, size: c.size, batch: c.batch, concurrency: 1 });
+  }
+}
+
+function engineRatios(ctx: RunContext, op: string, sizes: number[], batches: number[]): void {
+  const group = `engine ${op}`;
+  const find = (impl: "engine" | "limit", size: number, batch: number) =>
+    ctx.find(
+      (m) =>
+        m.layer === "engine" &&
+        m.group === group &&
+        m.size === size &&
+        m.batch === batch &&
+        (impl === "limit" ? m.limit === true : m.impl === "engine"),
+    );
+  for (const size of sizes) {
+    ctx.ratio({
+      id: `engine-vs-bare|${op}|${size}`,
+      description: `engine ${op} ${formatSize(size)} / bare primitive`,
+      numerator: find("engine", size, 1),
+      denominator: find("limit", size, 1),
+      target: op === "encrypt" && size === 64 ? 0.5 : null,
+    });
+    if (op === "encrypt" && size === 64)
+      ctx.ratio({
+        id: `engine-vs-bare-cpu|${op}|${size}`,
+        description: `engine ${op} ${formatSize(size)} / bare primitive, in CPU time`,
+        numerator: find("engine", size, 1),
+        denominator: find("limit", size, 1),
+        basis: "cpuItems",
+        note: "the same two measurements in CPU time of the process: other jobs on the shared machine stretch wall time (preemption) far more",
+      });
+  }
+  for (const batch of batches) {
+    ctx.ratio({
+      id: `engine-batch-vs-bare|${op}|${batch}`,
+      description: `engine ${op} batch of ${batch} (64 B items), per item / bare primitive`,
+      numerator: find("engine", BATCH_ITEM, batch),
+      denominator: find("limit", BATCH_ITEM, 1),
+      target: op === "encrypt" && batch === 1000 ? 0.8 : null,
+    });
+    if (op === "encrypt" && batch === 1000)
+      ctx.ratio({
+        id: `engine-batch-vs-bare-cpu|${op}|${batch}`,
+        description: `engine ${op} batch of ${batch} (64 B items), per item / bare primitive, in CPU time`,
+        numerator: find("engine", BATCH_ITEM, batch),
+        denominator: find("limit", BATCH_ITEM, 1),
+        basis: "cpuItems",
+        note: "the same two measurements in CPU time of the process (a 10 ms batch call is preempted by other jobs where a 10 µs call is not)",
+      });
+  }
+}
+
+// sign/ and hmac/ come later than encrypt/: measured once the engine routes them.
+async function signCases({ ctx, engine, sizes, batches, call, cases, limits }: Setup): Promise<void> {
   let canSign = false;
   try {
     await engine.write("keys/s", { type: "ed25519" });
@@ -252,38 +255,43 @@ async function signAndHmac(
   } catch (e) {
     ctx.progress.line(`sign: ${(e as Error).message.split("\n")[0]}`);
   }
-  if (canSign) {
-    const ed = generateKeyPairSync("ed25519");
-    for (const size of sizes) {
-      const input = randomBytes(size);
-      cases.push({ op: "sign", size, batch: 1, fn: call("sign/s", { input: b64(input) }) });
-      limits.push({ op: "sign", size, batch: 1, fn: () => sign(null, input, ed.privateKey) });
-    }
-    for (const batch of batches) {
-      const items = Array.from({ length: batch }, () => ({ input: b64(randomBytes(BATCH_ITEM)) }));
-      cases.push({ op: "sign", size: BATCH_ITEM, batch, fn: call("sign/s", { batch_input: items }) });
-    }
-  } else {
+  if (!canSign) {
     ctx.progress.line("engine sign: sign/ not available yet");
+    return;
   }
-  const canHmac = await engine.hasPath("hmac/k", { input: b64(randomBytes(8)) });
-  if (canHmac) {
-    const key = randomBytes(32);
-    for (const size of sizes) {
-      const input = randomBytes(size);
-      cases.push({ op: "hmac", size, batch: 1, fn: call("hmac/k", { input: b64(input) }) });
-      limits.push({
-        op: "hmac",
-        size,
-        batch: 1,
-        fn: () => createHmac("sha256", key).update(input).digest(),
-      });
-    }
-    for (const batch of batches) {
-      const items = Array.from({ length: batch }, () => ({ input: b64(randomBytes(BATCH_ITEM)) }));
-      cases.push({ op: "hmac", size: BATCH_ITEM, batch, fn: call("hmac/k", { batch_input: items }) });
-    }
-  } else {
+  const ed = generateKeyPairSync("ed25519");
+  const impl = "bare ed25519 (node:crypto)";
+  for (const size of sizes) {
+    const input = randomBytes(size);
+    cases.push({ op: "sign", size, batch: 1, fn: call("sign/s", { input: b64(input) }) });
+    limits.push({ op: "sign", size, batch: 1, impl, fn: () => sign(null, input, ed.privateKey) });
+  }
+  for (const batch of batches) {
+    const items = Array.from({ length: batch }, () => ({ input: b64(randomBytes(BATCH_ITEM)) }));
+    cases.push({ op: "sign", size: BATCH_ITEM, batch, fn: call("sign/s", { batch_input: items }) });
+  }
+}
+
+async function hmacCases({ ctx, engine, sizes, batches, call, cases, limits }: Setup): Promise<void> {
+  if (!(await engine.hasPath("hmac/k", { input: b64(randomBytes(8)) }))) {
     ctx.progress.line("engine hmac: hmac/ not available yet");
+    return;
+  }
+  const key = randomBytes(32);
+  const impl = "bare hmac-sha256 (node:crypto)";
+  for (const size of sizes) {
+    const input = randomBytes(size);
+    cases.push({ op: "hmac", size, batch: 1, fn: call("hmac/k", { input: b64(input) }) });
+    limits.push({
+      op: "hmac",
+      size,
+      batch: 1,
+      impl,
+      fn: () => createHmac("sha256", key).update(input).digest(),
+    });
+  }
+  for (const batch of batches) {
+    const items = Array.from({ length: batch }, () => ({ input: b64(randomBytes(BATCH_ITEM)) }));
+    cases.push({ op: "hmac", size: BATCH_ITEM, batch, fn: call("hmac/k", { batch_input: items }) });
   }
 }

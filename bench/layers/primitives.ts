@@ -30,123 +30,166 @@ import {
   loadProjectAead,
   PROJECT_AEAD,
 } from "./aead-impls.ts";
+import { runPqCases } from "./pq.ts";
 
 export const AEAD_SIZES = [64, 1024, 16 * 1024, 1024 * 1024];
 const MiB = 1024 * 1024;
 
-/** Layer 1: AEADs against `openssl speed -evp`, then signatures, HMAC and HKDF, noble against node:crypto. */
-export async function runPrimitives(ctx: RunContext): Promise<void> {
-  const quick = ctx.options.quick;
-  const project = await loadProjectAead(ctx.options.root, ctx.options.tmp);
-  if (project === null) ctx.progress.line(`${PROJECT_AEAD} not available yet: measuring the candidates only`);
-  const impls: AeadImpl[] = [...AEAD_IMPLS, ...(project !== null ? [project] : [])];
+/** One AEAD row set: an algorithm, an operation and a size, every implementation beside OpenSSL's figure. */
+interface AeadCase {
+  alg: AeadName;
+  op: "encrypt" | "decrypt";
+  size: number;
+}
+
+/** What the AEAD cases share: the implementations, their instances per algorithm, whether openssl runs. */
+interface AeadRun {
+  ctx: RunContext;
+  impls: AeadImpl[];
+  haveProject: boolean;
+  instances: Map<AeadName, Map<string, AeadInstance>>;
+  opensslOk: boolean;
+}
+
+/** The AEAD cases of this run, in the order they are measured. */
+function aeadCases(quick: boolean): AeadCase[] {
   const algs: readonly AeadName[] = quick ? ["aes-256-gcm"] : AEADS;
   const sizes = quick ? [64, MiB] : AEAD_SIZES;
-  let opensslOk = true;
+  return algs.flatMap((alg) =>
+    (["encrypt", "decrypt"] as const).flatMap((op) => sizes.map((size) => ({ alg, op, size }))),
+  );
+}
 
-  for (const alg of algs) {
-    const key = randomBytes(keyLength(alg));
-    const instances = new Map<string, AeadInstance>();
-    for (const impl of impls) if (impl.supports(alg)) instances.set(impl.name, await impl.create(alg, key));
-    const reference = instances.get("node:crypto prealloc");
-    if (reference === undefined) throw new Error("node:crypto prealloc missing");
+/** The implementations of one algorithm, made once with one random key. */
+async function instancesOf(run: AeadRun, alg: AeadName): Promise<Map<string, AeadInstance>> {
+  const made = run.instances.get(alg);
+  if (made !== undefined) return made;
+  const key = randomBytes(keyLength(alg));
+  const instances = new Map<string, AeadInstance>();
+  for (const impl of run.impls) if (impl.supports(alg)) instances.set(impl.name, await impl.create(alg, key));
+  run.instances.set(alg, instances);
+  return instances;
+}
 
-    for (const op of ["encrypt", "decrypt"] as const) {
-      const group = `${alg} ${op}`;
-      for (const size of sizes) {
-        const pt = randomBytes(size);
-        const nonces = new CounterNonce(1);
-        const sealed = await reference.seal(randomBytes(12), pt);
-
-        // The limit: OpenSSL's own figure for this size, measured just before and
-        // (full runs) just after ours; the best of the two is the figure.
-        const evpRounds: number[] = [];
-        const runEvp = async (): Promise<void> => {
-          if (!opensslOk) return;
-          try {
-            ctx.progress.status(`openssl speed -evp ${alg} ${op} ${formatSize(size)}`);
-            const evp = await opensslSpeed({
-              cipher: alg,
-              size,
-              decrypt: op === "decrypt",
-              aead: false,
-              seconds: 1,
-            });
-            if (evp !== null) evpRounds.push(evp.opsPerSec ?? evp.bytesPerSec / size);
-          } catch (e) {
-            opensslOk = false;
-            ctx.progress.line(
-              `openssl speed unavailable (${(e as Error).message.split("\n")[0]}): no limit line`,
-            );
-          }
-        };
-        await runEvp();
-        if (opensslOk && !quick) {
-          const tls = await opensslSpeed({
-            cipher: alg,
-            size,
-            decrypt: op === "decrypt",
-            aead: true,
-            seconds: 1,
-          });
-          if (tls !== null)
-            ctx.record({
-              group,
-              impl: "openssl speed -aead",
-              op,
-              size,
-              batch: 1,
-              concurrency: 1,
-              opsPerSec: tls.opsPerSec ?? tls.bytesPerSec / size,
-              reference: true,
-              note: "system openssl, TLS-like sequence per message: new IV, AAD, update, final, tag",
-            });
-        }
-
-        const tasks: TaskDef[] = [];
-        for (const [name, inst] of instances) {
-          tasks.push({
-            key: name,
-            label: `${group} ${formatSize(size)} ${name}`,
-            fn: op === "encrypt" ? () => inst.seal(nonces.next(), pt) : () => inst.open(sealed),
-          });
-        }
-        const timings = await ctx.measure(tasks);
-        if (!quick) await runEvp();
-        if (evpRounds.length > 0)
-          ctx.record({
-            group,
-            impl: "openssl speed -evp",
-            op,
-            size,
-            batch: 1,
-            concurrency: 1,
-            opsPerSec: bestRound(evpRounds),
-            rounds: evpRounds,
-            limit: true,
-            note: "system openssl, one context, stream of EVP updates (no per-message IV or tag), wall clock",
-          });
-        for (const impl of impls) {
-          const t = timings.get(impl.name);
-          if (t === undefined) continue;
-          ctx.recordTiming(t, {
-            group,
-            impl: impl.name,
-            op,
-            size,
-            batch: 1,
-            concurrency: 1,
-            ...(impl.reference === true ? { reference: true } : {}),
-          });
-        }
-        aeadRatios(ctx, group, op, size, project !== null);
-      }
-    }
+/** One round of `openssl speed` for the case (EVP stream, or the TLS-like -aead mode); null when unavailable. */
+async function opensslRound(
+  run: AeadRun,
+  { alg, op, size }: AeadCase,
+  aead: boolean,
+): Promise<number | null> {
+  if (!run.opensslOk) return null;
+  try {
+    run.ctx.progress.status(`openssl speed -evp ${alg} ${op} ${formatSize(size)}`);
+    const r = await opensslSpeed({ cipher: alg, size, decrypt: op === "decrypt", aead, seconds: 1 });
+    return r === null ? null : (r.opsPerSec ?? r.bytesPerSec / size);
+  } catch (e) {
+    if (aead) throw e;
+    run.opensslOk = false;
+    run.ctx.progress.line(
+      `openssl speed unavailable (${(e as Error).message.split("\n")[0]}): no limit line`,
+    );
+    return null;
   }
-  if (!algs.includes("chacha20-poly1305") && quick) ctx.progress.line("quick: AES-256-GCM only");
+}
 
-  await runSignatures(ctx);
-  await runMacs(ctx);
+async function measureAead(run: AeadRun, c: AeadCase): Promise<void> {
+  const { ctx } = run;
+  const { alg, op, size } = c;
+  const quick = ctx.options.quick;
+  const group = `${alg} ${op}`;
+  const instances = await instancesOf(run, alg);
+  const reference = instances.get("node:crypto prealloc");
+  if (reference === undefined) throw new Error("node:crypto prealloc missing");
+  const pt = randomBytes(size);
+  const nonces = new CounterNonce(1);
+  const sealed = await reference.seal(randomBytes(12), pt);
+
+  // The limit: OpenSSL's own figure for this size, measured just before and
+  // (full runs) just after ours; the best of the two is the figure.
+  const evpRounds: number[] = [];
+  const evp = async (): Promise<void> => {
+    const r = await opensslRound(run, c, false);
+    if (r !== null) evpRounds.push(r);
+  };
+  await evp();
+  if (run.opensslOk && !quick) {
+    const tls = await opensslRound(run, c, true);
+    if (tls !== null)
+      ctx.record({
+        group,
+        impl: "openssl speed -aead",
+        op,
+        size,
+        batch: 1,
+        concurrency: 1,
+        opsPerSec: tls,
+        reference: true,
+        note: "system openssl, TLS-like sequence per message: new IV, AAD, update, final, tag",
+      });
+  }
+
+  const tasks: TaskDef[] = [...instances].map(([name, inst]) => ({
+    key: name,
+    label: `${group} ${formatSize(size)} ${name}`,
+    fn: op === "encrypt" ? () => inst.seal(nonces.next(), pt) : () => inst.open(sealed),
+  }));
+  const timings = await ctx.measure(tasks);
+  if (!quick) await evp();
+  if (evpRounds.length > 0)
+    ctx.record({
+      group,
+      impl: "openssl speed -evp",
+      op,
+      size,
+      batch: 1,
+      concurrency: 1,
+      opsPerSec: bestRound(evpRounds),
+      rounds: evpRounds,
+      limit: true,
+      note: "system openssl, one context, stream of EVP updates (no per-message IV or tag), wall clock",
+    });
+  for (const impl of run.impls) {
+    const t = timings.get(impl.name);
+    if (t === undefined) continue;
+    ctx.recordTiming(t, {
+      group,
+      impl: impl.name,
+      op,
+      size,
+      batch: 1,
+      concurrency: 1,
+      ...(impl.reference === true ? { reference: true } : {}),
+    });
+  }
+  aeadRatios(ctx, group, op, size, run.haveProject);
+}
+
+/** AEADs against `openssl speed -evp`: one loop over the cases. */
+async function runAeads(ctx: RunContext): Promise<void> {
+  const project = await loadProjectAead(ctx.options.root, ctx.options.tmp);
+  if (project === null) ctx.progress.line(`${PROJECT_AEAD} not available yet: measuring the candidates only`);
+  const run: AeadRun = {
+    ctx,
+    impls: [...AEAD_IMPLS, ...(project !== null ? [project] : [])],
+    haveProject: project !== null,
+    instances: new Map(),
+    opensslOk: true,
+  };
+  for (const c of aeadCases(ctx.options.quick)) await measureAead(run, c);
+  if (ctx.options.quick) ctx.progress.line("quick: AES-256-GCM only");
+}
+
+/** The sections of the layer, run in this order. */
+const SECTIONS: readonly ((ctx: RunContext) => Promise<void>)[] = [
+  runAeads,
+  runSignatures,
+  runMacs,
+  runPqCases,
+];
+
+/** Layer 1: AEADs against `openssl speed -evp`, then signatures, HMAC and HKDF, noble against node:crypto. */
+export async function runPrimitives(ctx: RunContext): Promise<void> {
+  for (const section of SECTIONS) await section(ctx);
 }
 
 function aeadRatios(ctx: RunContext, group: string, op: string, size: number, haveProject: boolean): void {
