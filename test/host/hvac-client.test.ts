@@ -57,7 +57,8 @@ function runPytest(py: string, env: Record<string, string>): Promise<{ code: num
     // -p no:cacheprovider: no .pytest_cache written into the tree.
     const proc = spawn(py, ["-m", "pytest", "-q", "-p", "no:cacheprovider", PYTEST_FILE], {
       cwd: REPO_ROOT,
-      env: { ...process.env, ...env },
+      // PYTHONDONTWRITEBYTECODE: no __pycache__ beside the test file either.
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
