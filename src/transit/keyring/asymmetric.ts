@@ -215,7 +215,8 @@ function rsaAlgorithm(opts: SignOptions, spki: Uint8Array): "pss" | "pkcs1v15" {
     return algorithm;
   }
   if (algorithm === "pkcs1v15") return algorithm;
-  throw userError(`unsupported rsa signature algorithm ${algorithm}`);
+  // keysutil answers errutil.InternalError here (not a UserError), so both sign and verify are a 500.
+  throw internalError(`unsupported rsa signature algorithm ${algorithm}`);
 }
 
 function rsaSign(pkcs8: Uint8Array, spki: Uint8Array, input: Uint8Array, opts: SignOptions): Uint8Array {
