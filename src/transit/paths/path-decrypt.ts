@@ -3,11 +3,10 @@ import type { FieldData } from "../../framework/fields.ts";
 import { genericNameRegex, type PathDefinition } from "../../framework/path.ts";
 import type { LogicalRequest, LogicalResponse } from "../../framework/request.ts";
 import { encodeStdBase64 } from "../../util/base64.ts";
-import { mapInSlices } from "../../util/time-slice.ts";
 import { decrypt } from "../keyring/symmetric.ts";
 import type { TransitState } from "../state.ts";
-import { type BatchOutcome, batchResponse, failItem, singleItemError } from "./batch.ts";
-import { itemOptions, predecodeItems, readCipherItems } from "./cipher-items.ts";
+import { batchResponse, singleItemError } from "./batch.ts";
+import { itemOptions, predecodeItems, readCipherItems, runCipherItems } from "./cipher-items.ts";
 
 export function pathDecrypt(t: TransitState): PathDefinition {
   return {
@@ -66,27 +65,11 @@ async function decryptHandler(t: TransitState, req: LogicalRequest, d: FieldData
   const ring = await t.keyrings.get(req.storage, d.get<"string">("name"));
   if (ring === null) throw invalidRequest("encryption key not found");
 
-  const outcome: BatchOutcome = { successes: false, userErrors: false, internalErrors: false };
-  const results = await mapInSlices(items, (item, i) => {
-    const result: Record<string, unknown> = {};
-    if (item.error !== undefined) {
-      outcome.userErrors = true;
-      result["error"] = item.error;
-    } else {
-      try {
-        const opts = itemOptions(item, i, ring.type);
-        if (typeof opts === "string") {
-          result["error"] = opts;
-        } else {
-          result["plaintext"] = encodeStdBase64(decrypt(ring, item.ciphertext, opts));
-          outcome.successes = true;
-        }
-      } catch (e) {
-        result["error"] = failItem(outcome, e);
-      }
-    }
-    if (batch) result["reference"] = item.reference;
-    return result;
+  const { results, outcome } = await runCipherItems(items, batch, (item, i, result) => {
+    const opts = itemOptions(item, i, ring.type);
+    if (typeof opts === "string") return opts;
+    result["plaintext"] = encodeStdBase64(decrypt(ring, item.ciphertext, opts));
+    return undefined;
   });
 
   if (!batch) {

@@ -7,19 +7,19 @@ import {
   type LogicalRequest,
   type LogicalResponse,
 } from "../../framework/request.ts";
-import { mapInSlices } from "../../util/time-slice.ts";
 import type { KeyType } from "../keyring/key-types.ts";
 import type { Keyring } from "../keyring/keyring.ts";
 import { encrypt, encryptionVersion } from "../keyring/symmetric.ts";
 import { upsertKey } from "../keyring/upsert.ts";
 import type { TransitState } from "../state.ts";
-import { type BatchOutcome, batchResponse, failItem, singleItemError } from "./batch.ts";
+import { batchResponse, singleItemError } from "./batch.ts";
 import {
   ERR_NONCE_NOT_ALLOWED,
   itemOptions,
   nonceAllowed,
   predecodeItems,
   readCipherItems,
+  runCipherItems,
 } from "./cipher-items.ts";
 
 const UPSERT_TYPES: Record<string, KeyType | "unsupported"> = {
@@ -149,30 +149,14 @@ async function encryptHandler(t: TransitState, req: LogicalRequest, d: FieldData
   }
   if (ring === null) throw invalidRequest("encryption key not found");
 
-  const outcome: BatchOutcome = { successes: false, userErrors: false, internalErrors: false };
-  const results = await mapInSlices(items, (item, i) => {
-    const result: Record<string, unknown> = {};
-    if (item.error !== undefined) {
-      outcome.userErrors = true;
-      result["error"] = item.error;
-    } else {
-      try {
-        if (item.nonce !== "" && !nonceAllowed(ring)) throw invalidRequest(ERR_NONCE_NOT_ALLOWED);
-        const opts = itemOptions(item, i, ring.type);
-        if (typeof opts === "string") {
-          result["error"] = opts;
-        } else {
-          const plaintext = item.decodedPlaintext ?? Buffer.alloc(0);
-          result["ciphertext"] = encrypt(ring, item.keyVersion, plaintext, opts);
-          result["key_version"] = encryptionVersion(ring, item.keyVersion);
-          outcome.successes = true;
-        }
-      } catch (e) {
-        result["error"] = failItem(outcome, e);
-      }
-    }
-    if (batch) result["reference"] = item.reference;
-    return result;
+  const { results, outcome } = await runCipherItems(items, batch, (item, i, result) => {
+    if (item.nonce !== "" && !nonceAllowed(ring)) throw invalidRequest(ERR_NONCE_NOT_ALLOWED);
+    const opts = itemOptions(item, i, ring.type);
+    if (typeof opts === "string") return opts;
+    const plaintext = item.decodedPlaintext ?? Buffer.alloc(0);
+    result["ciphertext"] = encrypt(ring, item.keyVersion, plaintext, opts);
+    result["key_version"] = encryptionVersion(ring, item.keyVersion);
+    return undefined;
   });
 
   let resp: LogicalResponse;
