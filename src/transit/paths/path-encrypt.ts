@@ -14,6 +14,12 @@ import { upsertKey } from "../keyring/upsert.ts";
 import type { TransitState } from "../state.ts";
 import { batchResponse, singleItemError } from "./batch.ts";
 import {
+  CIPHER_ASSOCIATED_DATA_FIELD,
+  CIPHER_HASH_ALGORITHM_FIELD,
+  CIPHER_KEY_VERSION_FIELD,
+  CIPHER_NAME_FIELD,
+} from "./cipher-fields.ts";
+import {
   ERR_NONCE_NOT_ALLOWED,
   itemOptions,
   nonceAllowed,
@@ -39,7 +45,7 @@ export function pathEncrypt(t: TransitState): PathDefinition {
   return {
     pattern: `encrypt/${genericNameRegex("name")}`,
     fields: {
-      name: { type: "string", description: "Name of the key" },
+      ...CIPHER_NAME_FIELD,
       plaintext: { type: "string", description: "Base64 encoded plaintext value to be encrypted" },
       context: {
         type: "string",
@@ -61,31 +67,19 @@ export function pathEncrypt(t: TransitState): PathDefinition {
         description:
           "This parameter will only be used when a key is expected to be created. Whether to support convergent encryption.",
       },
-      key_version: {
-        type: "int",
-        description:
-          "The version of the key to use for encryption. Must be 0 (for latest) or a value greater than or equal to the min_encryption_version configured on the key.",
-      },
+      ...CIPHER_KEY_VERSION_FIELD,
       padding_scheme: {
         type: "string",
         description:
           "The padding scheme to use for encrypt. Valid schemes are oaep and pkcs1v15. Defaults to oaep.",
       },
-      hash_algorithm: {
-        type: "string",
-        description:
-          "The hash algorithm of RSA OAEP (sha1, sha2-224, sha2-256, sha2-384, sha2-512). Only for RSA keys; defaults to sha2-256.",
-      },
+      ...CIPHER_HASH_ALGORITHM_FIELD,
       partial_failure_response_code: {
         type: "int",
         description:
           "Ordinarily, if a batch item fails to encrypt due to a bad input, but other batch items succeed, the HTTP response code is 400 (Bad Request). Providing the parameter returns the given response code integer instead of a 400 in this case. If all values fail HTTP 400 is still returned.",
       },
-      associated_data: {
-        type: "string",
-        description:
-          "When using an AEAD cipher mode, such as AES-GCM, this parameter allows passing associated data (AD/AAD) into the encryption function; this data must be passed on subsequent decryption requests but can be transited in plaintext.",
-      },
+      ...CIPHER_ASSOCIATED_DATA_FIELD,
       iv: {
         type: "string",
         description:
