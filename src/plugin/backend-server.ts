@@ -266,18 +266,31 @@ export class BackendService {
     }
   }
 
+  /**
+   * What HandleRequest and HandleExistenceCheck both do first: the instance,
+   * the metadata-mode check, the request's translation. A translation error
+   * that is not an RpcError is answered in the call's own reply.
+   */
+  private async begin<A extends HandleRequestArgs | HandleExistenceCheckArgs, R>(
+    call: grpc.ServerUnaryCall<A, unknown>,
+    replyOnError: (e: unknown) => R,
+  ): Promise<{ inst: Instance; req: LogicalRequest } | { reply: R }> {
+    const inst = this.instance(call);
+    this.checkNotMetadataMode();
+    try {
+      return { inst, req: await this.translate(inst, call.request) };
+    } catch (e) {
+      if (e instanceof RpcError) throw e;
+      return { reply: replyOnError(e) };
+    }
+  }
+
   private async handleRequest(
     call: grpc.ServerUnaryCall<HandleRequestArgs, HandleRequestReply>,
   ): Promise<HandleRequestReply> {
-    const inst = this.instance(call);
-    this.checkNotMetadataMode();
-    let req: LogicalRequest;
-    try {
-      req = await this.translate(inst, call.request);
-    } catch (e) {
-      if (e instanceof RpcError) throw e;
-      return outcomeToProto({ error: e }, call.request.request?.id ?? "");
-    }
+    const begun = await this.begin(call, (e) => outcomeToProto({ error: e }, call.request.request?.id ?? ""));
+    if ("reply" in begun) return begun.reply;
+    const { inst, req } = begun;
     let outcome: { response: Awaited<ReturnType<Backend["handleRequest"]>> } | { error: unknown };
     try {
       outcome = { response: await inst.backend.handleRequest(req) };
@@ -292,15 +305,13 @@ export class BackendService {
   private async handleExistenceCheck(
     call: grpc.ServerUnaryCall<HandleExistenceCheckArgs, HandleExistenceCheckReply>,
   ): Promise<HandleExistenceCheckReply> {
-    const inst = this.instance(call);
-    this.checkNotMetadataMode();
-    let req: LogicalRequest;
-    try {
-      req = await this.translate(inst, call.request);
-    } catch (e) {
-      if (e instanceof RpcError) throw e;
-      return { checkFound: false, exists: false, err: logicalErrorToProto(toLogicalError(e)) };
-    }
+    const begun = await this.begin(call, (e) => ({
+      checkFound: false,
+      exists: false,
+      err: logicalErrorToProto(toLogicalError(e)),
+    }));
+    if ("reply" in begun) return begun.reply;
+    const { inst, req } = begun;
     try {
       const r = await inst.backend.handleExistenceCheck(req);
       return { checkFound: r.checkFound, exists: r.exists };

@@ -6,7 +6,14 @@ import { type DigestName, isHashName } from "../keyring/hashes.ts";
 import { associatedDataSupported, type KeyType } from "../keyring/key-types.ts";
 import type { Keyring } from "../keyring/keyring.ts";
 import type { CipherOptions, PaddingScheme } from "../keyring/symmetric.ts";
-import { batchItems, itemInt, itemString, throwBatchDecodeErrors } from "./batch.ts";
+import {
+  type BatchOutcome,
+  batchItems,
+  failItem,
+  itemInt,
+  itemString,
+  throwBatchDecodeErrors,
+} from "./batch.ts";
 
 /** One item of an encrypt, decrypt or rewrap request (transit's BatchRequestItem). */
 export interface CipherItem {
@@ -222,4 +229,37 @@ export function nonceAllowed(ring: Keyring): boolean {
     ring.convergentEncryption &&
     ring.convergentVersion === 1
   );
+}
+
+/**
+ * Encrypt's and decrypt's per-item loop, as Vault's handlers run it: an item
+ * already failed by predecodeItems counts as the caller's error; `op` fills
+ * `result` and returns undefined on success, or returns the item's error
+ * (recorded on the item only, see itemOptions); a throw is classified by
+ * failItem. Time-sliced as readCipherItems.
+ */
+export async function runCipherItems(
+  items: CipherItem[],
+  batch: boolean,
+  op: (item: CipherItem, index: number, result: Record<string, unknown>) => string | undefined,
+): Promise<{ results: Record<string, unknown>[]; outcome: BatchOutcome }> {
+  const outcome: BatchOutcome = { successes: false, userErrors: false, internalErrors: false };
+  const results = await mapInSlices(items, (item, i) => {
+    const result: Record<string, unknown> = {};
+    if (item.error !== undefined) {
+      outcome.userErrors = true;
+      result["error"] = item.error;
+    } else {
+      try {
+        const error = op(item, i, result);
+        if (error !== undefined) result["error"] = error;
+        else outcome.successes = true;
+      } catch (e) {
+        result["error"] = failItem(outcome, e);
+      }
+    }
+    if (batch) result["reference"] = item.reference;
+    return result;
+  });
+  return { results, outcome };
 }

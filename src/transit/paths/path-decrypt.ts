@@ -3,17 +3,21 @@ import type { FieldData } from "../../framework/fields.ts";
 import { genericNameRegex, type PathDefinition } from "../../framework/path.ts";
 import type { LogicalRequest, LogicalResponse } from "../../framework/request.ts";
 import { encodeStdBase64 } from "../../util/base64.ts";
-import { mapInSlices } from "../../util/time-slice.ts";
 import { decrypt } from "../keyring/symmetric.ts";
 import type { TransitState } from "../state.ts";
-import { type BatchOutcome, batchResponse, failItem, singleItemError } from "./batch.ts";
-import { itemOptions, predecodeItems, readCipherItems } from "./cipher-items.ts";
+import { batchResponse, singleItemError } from "./batch.ts";
+import {
+  CIPHER_ASSOCIATED_DATA_FIELD,
+  CIPHER_HASH_ALGORITHM_FIELD,
+  CIPHER_NAME_FIELD,
+} from "./cipher-fields.ts";
+import { itemOptions, predecodeItems, readCipherItems, runCipherItems } from "./cipher-items.ts";
 
 export function pathDecrypt(t: TransitState): PathDefinition {
   return {
     pattern: `decrypt/${genericNameRegex("name")}`,
     fields: {
-      name: { type: "string", description: "Name of the key" },
+      ...CIPHER_NAME_FIELD,
       ciphertext: {
         type: "string",
         description: "The ciphertext to decrypt, provided as returned by encrypt.",
@@ -32,21 +36,13 @@ export function pathDecrypt(t: TransitState): PathDefinition {
         description:
           "The padding scheme to use for decrypt. Valid schemes are oaep and pkcs1v15. Defaults to oaep.",
       },
-      hash_algorithm: {
-        type: "string",
-        description:
-          "The hash algorithm of RSA OAEP (sha1, sha2-224, sha2-256, sha2-384, sha2-512). Only for RSA keys; defaults to sha2-256.",
-      },
+      ...CIPHER_HASH_ALGORITHM_FIELD,
       partial_failure_response_code: {
         type: "int",
         description:
           "Ordinarily, if a batch item fails to decrypt due to a bad input, but other batch items succeed, the HTTP response code is 400 (Bad Request). Providing the parameter returns the given response code integer instead of a 400 in this case. If all values fail HTTP 400 is still returned.",
       },
-      associated_data: {
-        type: "string",
-        description:
-          "When using an AEAD cipher mode, such as AES-GCM, this parameter allows passing associated data (AD/AAD) into the encryption function; this data must be passed on subsequent decryption requests but can be transited in plaintext.",
-      },
+      ...CIPHER_ASSOCIATED_DATA_FIELD,
       batch_input: {
         type: "slice",
         description:
@@ -66,27 +62,11 @@ async function decryptHandler(t: TransitState, req: LogicalRequest, d: FieldData
   const ring = await t.keyrings.get(req.storage, d.get<"string">("name"));
   if (ring === null) throw invalidRequest("encryption key not found");
 
-  const outcome: BatchOutcome = { successes: false, userErrors: false, internalErrors: false };
-  const results = await mapInSlices(items, (item, i) => {
-    const result: Record<string, unknown> = {};
-    if (item.error !== undefined) {
-      outcome.userErrors = true;
-      result["error"] = item.error;
-    } else {
-      try {
-        const opts = itemOptions(item, i, ring.type);
-        if (typeof opts === "string") {
-          result["error"] = opts;
-        } else {
-          result["plaintext"] = encodeStdBase64(decrypt(ring, item.ciphertext, opts));
-          outcome.successes = true;
-        }
-      } catch (e) {
-        result["error"] = failItem(outcome, e);
-      }
-    }
-    if (batch) result["reference"] = item.reference;
-    return result;
+  const { results, outcome } = await runCipherItems(items, batch, (item, i, result) => {
+    const opts = itemOptions(item, i, ring.type);
+    if (typeof opts === "string") return opts;
+    result["plaintext"] = encodeStdBase64(decrypt(ring, item.ciphertext, opts));
+    return undefined;
   });
 
   if (!batch) {

@@ -7,19 +7,25 @@ import {
   type LogicalRequest,
   type LogicalResponse,
 } from "../../framework/request.ts";
-import { mapInSlices } from "../../util/time-slice.ts";
 import type { KeyType } from "../keyring/key-types.ts";
 import type { Keyring } from "../keyring/keyring.ts";
 import { encrypt, encryptionVersion } from "../keyring/symmetric.ts";
 import { upsertKey } from "../keyring/upsert.ts";
 import type { TransitState } from "../state.ts";
-import { type BatchOutcome, batchResponse, failItem, singleItemError } from "./batch.ts";
+import { batchResponse, singleItemError } from "./batch.ts";
+import {
+  CIPHER_ASSOCIATED_DATA_FIELD,
+  CIPHER_HASH_ALGORITHM_FIELD,
+  CIPHER_KEY_VERSION_FIELD,
+  CIPHER_NAME_FIELD,
+} from "./cipher-fields.ts";
 import {
   ERR_NONCE_NOT_ALLOWED,
   itemOptions,
   nonceAllowed,
   predecodeItems,
   readCipherItems,
+  runCipherItems,
 } from "./cipher-items.ts";
 
 const UPSERT_TYPES: Record<string, KeyType | "unsupported"> = {
@@ -39,7 +45,7 @@ export function pathEncrypt(t: TransitState): PathDefinition {
   return {
     pattern: `encrypt/${genericNameRegex("name")}`,
     fields: {
-      name: { type: "string", description: "Name of the key" },
+      ...CIPHER_NAME_FIELD,
       plaintext: { type: "string", description: "Base64 encoded plaintext value to be encrypted" },
       context: {
         type: "string",
@@ -61,31 +67,19 @@ export function pathEncrypt(t: TransitState): PathDefinition {
         description:
           "This parameter will only be used when a key is expected to be created. Whether to support convergent encryption.",
       },
-      key_version: {
-        type: "int",
-        description:
-          "The version of the key to use for encryption. Must be 0 (for latest) or a value greater than or equal to the min_encryption_version configured on the key.",
-      },
+      ...CIPHER_KEY_VERSION_FIELD,
       padding_scheme: {
         type: "string",
         description:
           "The padding scheme to use for encrypt. Valid schemes are oaep and pkcs1v15. Defaults to oaep.",
       },
-      hash_algorithm: {
-        type: "string",
-        description:
-          "The hash algorithm of RSA OAEP (sha1, sha2-224, sha2-256, sha2-384, sha2-512). Only for RSA keys; defaults to sha2-256.",
-      },
+      ...CIPHER_HASH_ALGORITHM_FIELD,
       partial_failure_response_code: {
         type: "int",
         description:
           "Ordinarily, if a batch item fails to encrypt due to a bad input, but other batch items succeed, the HTTP response code is 400 (Bad Request). Providing the parameter returns the given response code integer instead of a 400 in this case. If all values fail HTTP 400 is still returned.",
       },
-      associated_data: {
-        type: "string",
-        description:
-          "When using an AEAD cipher mode, such as AES-GCM, this parameter allows passing associated data (AD/AAD) into the encryption function; this data must be passed on subsequent decryption requests but can be transited in plaintext.",
-      },
+      ...CIPHER_ASSOCIATED_DATA_FIELD,
       iv: {
         type: "string",
         description:
@@ -149,30 +143,14 @@ async function encryptHandler(t: TransitState, req: LogicalRequest, d: FieldData
   }
   if (ring === null) throw invalidRequest("encryption key not found");
 
-  const outcome: BatchOutcome = { successes: false, userErrors: false, internalErrors: false };
-  const results = await mapInSlices(items, (item, i) => {
-    const result: Record<string, unknown> = {};
-    if (item.error !== undefined) {
-      outcome.userErrors = true;
-      result["error"] = item.error;
-    } else {
-      try {
-        if (item.nonce !== "" && !nonceAllowed(ring)) throw invalidRequest(ERR_NONCE_NOT_ALLOWED);
-        const opts = itemOptions(item, i, ring.type);
-        if (typeof opts === "string") {
-          result["error"] = opts;
-        } else {
-          const plaintext = item.decodedPlaintext ?? Buffer.alloc(0);
-          result["ciphertext"] = encrypt(ring, item.keyVersion, plaintext, opts);
-          result["key_version"] = encryptionVersion(ring, item.keyVersion);
-          outcome.successes = true;
-        }
-      } catch (e) {
-        result["error"] = failItem(outcome, e);
-      }
-    }
-    if (batch) result["reference"] = item.reference;
-    return result;
+  const { results, outcome } = await runCipherItems(items, batch, (item, i, result) => {
+    if (item.nonce !== "" && !nonceAllowed(ring)) throw invalidRequest(ERR_NONCE_NOT_ALLOWED);
+    const opts = itemOptions(item, i, ring.type);
+    if (typeof opts === "string") return opts;
+    const plaintext = item.decodedPlaintext ?? Buffer.alloc(0);
+    result["ciphertext"] = encrypt(ring, item.keyVersion, plaintext, opts);
+    result["key_version"] = encryptionVersion(ring, item.keyVersion);
+    return undefined;
   });
 
   let resp: LogicalResponse;

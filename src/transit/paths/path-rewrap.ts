@@ -6,6 +6,7 @@ import { mapInSlices } from "../../util/time-slice.ts";
 import type { Keyring } from "../keyring/keyring.ts";
 import { decrypt, encrypt, encryptionVersion } from "../keyring/symmetric.ts";
 import type { TransitState } from "../state.ts";
+import { CIPHER_KEY_VERSION_FIELD, CIPHER_NAME_FIELD } from "./cipher-fields.ts";
 import {
   type CipherItem,
   ERR_NONCE_NOT_ALLOWED,
@@ -19,7 +20,7 @@ export function pathRewrap(t: TransitState): PathDefinition {
   return {
     pattern: `rewrap/${genericNameRegex("name")}`,
     fields: {
-      name: { type: "string", description: "Name of the key" },
+      ...CIPHER_NAME_FIELD,
       ciphertext: { type: "string", description: "Ciphertext value to rewrap" },
       context: {
         type: "string",
@@ -36,11 +37,7 @@ export function pathRewrap(t: TransitState): PathDefinition {
         description:
           "The padding scheme to use for rewrap's encrypt step. Valid schemes are oaep and pkcs1v15. Defaults to oaep.",
       },
-      key_version: {
-        type: "int",
-        description:
-          "The version of the key to use for encryption. Must be 0 (for latest) or a value greater than or equal to the min_encryption_version configured on the key.",
-      },
+      ...CIPHER_KEY_VERSION_FIELD,
       batch_input: {
         type: "slice",
         description:

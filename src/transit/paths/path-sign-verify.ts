@@ -82,37 +82,50 @@ function commonFields(): FieldSchemas {
 }
 
 export function pathSign(t: TransitState): PathDefinition {
-  return {
-    pattern: `sign/${genericNameRegex("name")}${optionalParamRegex("urlalgorithm")}`,
-    fields: {
-      ...commonFields(),
+  return signVerifyPath(
+    "sign",
+    {
       key_version: {
         type: "int",
         description:
           "The version of the key to use for signing. Must be 0 (for latest) or a value greater than or equal to the min_encryption_version configured on the key.",
       },
     },
-    operations: { update: (req, d) => signHandler(t, req, d) },
-    helpSynopsis: "Generate a signature for input data using the named key",
-    helpDescription:
-      "Generates a signature of the input data using the named key and the given hash algorithm.",
-  };
+    (req, d) => signHandler(t, req, d),
+    "Generate a signature for input data using the named key",
+    "Generates a signature of the input data using the named key and the given hash algorithm.",
+  );
 }
 
 export function pathVerify(t: TransitState): PathDefinition {
-  return {
-    pattern: `verify/${genericNameRegex("name")}${optionalParamRegex("urlalgorithm")}`,
-    fields: {
-      ...commonFields(),
+  return signVerifyPath(
+    "verify",
+    {
       signature: { type: "string", description: "The signature, including vault header/key version" },
       hmac: { type: "string", description: "The HMAC, including vault header/key version" },
       cmac: { type: "string", description: "The CMAC, including vault header/key version (Enterprise only)" },
       mac_length: { type: "int", description: "MAC length to use (POST body parameter)." },
     },
-    operations: { update: (req, d) => verifyHandler(t, req, d) },
-    helpSynopsis: "Verify a signature or HMAC for input data created using the named key",
-    helpDescription:
-      "Verifies a signature or HMAC of the input data using the named key and the given hash algorithm.",
+    (req, d) => verifyHandler(t, req, d),
+    "Verify a signature or HMAC for input data created using the named key",
+    "Verifies a signature or HMAC of the input data using the named key and the given hash algorithm.",
+  );
+}
+
+/** sign/:name(/:urlalgorithm) and verify/:name(/:urlalgorithm): the common fields, then each path's own. */
+function signVerifyPath(
+  op: "sign" | "verify",
+  ownFields: FieldSchemas,
+  update: (req: LogicalRequest, d: FieldData) => Promise<LogicalResponse>,
+  helpSynopsis: string,
+  helpDescription: string,
+): PathDefinition {
+  return {
+    pattern: `${op}/${genericNameRegex("name")}${optionalParamRegex("urlalgorithm")}`,
+    fields: { ...commonFields(), ...ownFields },
+    operations: { update },
+    helpSynopsis,
+    helpDescription,
   };
 }
 
