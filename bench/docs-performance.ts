@@ -38,7 +38,12 @@ function figure(m: Measurement | undefined, basis: Ratio["basis"]): string {
     case "cpuItems":
       return `${formatRate((m.batch * 1e6) / (m.cpuUsPerCall ?? Number.NaN))}${items}/CPU-s`;
     case "p99":
+    case "p99AddedMs":
       return `p99 ${formatMicros(m.latencyUs?.p99)}`;
+    case "cpu":
+      return `${formatMicros(m.cpuUsPerCall)} CPU/call`;
+    case "hostCpu":
+      return `${formatMicros(m.hostCpuUsPerCall)} host CPU/call`;
     case "bytesPerSec":
       return `${formatRate(m.bytesPerSec)}B/s`;
     case "itemsPerSec":
@@ -78,7 +83,12 @@ function verdict(x: Ratio): string {
 export function headlineTable(r: Results, all = false): string[] {
   const byId = new Map(r.measurements.map((m) => [m.id, m]));
   const lines = ["| layer | ratio | ours | limit | value | target | |", "|---|---|---:|---:|---:|---:|---|"];
-  for (const x of r.ratios) {
+  // The layer as Vault drives the plugin leads: it is what an operator pays for choosing this plugin.
+  const ordered = [
+    ...r.ratios.filter((x) => x.layer === "vault"),
+    ...r.ratios.filter((x) => x.layer !== "vault"),
+  ];
+  for (const x of ordered) {
     if (!inHeadline(x, all)) continue;
     const v = x.met === null ? "" : x.met ? "met" : "**missed**";
     const target = x.target === null ? "" : `${x.direction} ${x.target}`;
