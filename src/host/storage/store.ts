@@ -17,6 +17,10 @@
  * write therefore survives a kill -9 of the host and, as far as the OS and disk
  * honour fsync, a power loss. LMDB is copy-on-write with two meta pages, so a
  * crash at any point leaves the last committed transaction intact.
+ *
+ * About 400 lines on purpose: opening (unseal, keyring, full-disk refusal),
+ * the Storage operations and verify() share the one sealed-record format and
+ * its AAD rule; LMDB's error mapping and long-path keys are already apart.
  */
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
